@@ -1,0 +1,493 @@
+#include <ctype.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include <dsbuild/build.h>
+#include <dsbuild/image.h>
+
+#include "cmd.h"
+
+const char cmd_build_usage[] =
+	"usage: dsbuild [build] [OPTIONS] [DIR]\n"
+	"\n"
+	"Builds an OCI image of DIR (default: the current folder): a base image plus\n"
+	"the tree at /workspace as its own layer. Same tree, same image digest.\n"
+	"\n"
+	"Output\n"
+	"  -o, --output REF      where to write; repeatable. REF is one of\n"
+	"                          oci:DIR[:TAG]              an OCI image layout\n"
+	"                          oci-archive:FILE[:TAG]     a tar of one\n"
+	"                          docker-archive:FILE[:NAME:TAG]  for docker/podman load\n"
+	"                        default: oci:DIR/.dsbuild/image:TAG\n"
+	"  -t, --tag NAME[:TAG]  name the image; repeatable (default: the folder's name,\n"
+	"                        tag 'latest')\n"
+	"\n"
+	"Base\n"
+	"  --base REF            scratch (default), oci:DIR[:TAG], oci-archive:FILE,\n"
+	"                        docker-archive:FILE\n"
+	"  --platform OS/ARCH    the platform to build for (default: this machine's)\n"
+	"\n"
+	"Config\n"
+	"  --env KEY=VALUE       set an environment variable; repeatable\n"
+	"  --entrypoint CMD      a JSON array or words, e.g. '[\"python\",\"app.py\"]' or\n"
+	"                        'python app.py'; '' clears the base's\n"
+	"  --cmd CMD             the default arguments, same forms\n"
+	"  --workdir DIR         working directory (default /workspace)\n"
+	"  --user USER[:GROUP]   user to run as, e.g. 1000:1000\n"
+	"  --port N[/PROTO]      expose a port (tcp, udp, sctp); repeatable\n"
+	"  --label KEY=VALUE     add a config label; repeatable\n"
+	"  --annotation K=V      add a manifest annotation; repeatable\n"
+	"\n"
+	"Other\n"
+	"  --cache-dir DIR       blob cache (default $DSBUILD_CACHE, else\n"
+	"                        $XDG_CACHE_HOME/dsbuild, else ~/.cache/dsbuild)\n"
+	"  --json                print the result as JSON on stdout\n"
+	"  -q, --quiet           print only errors\n"
+	"  -h, --help            show this help\n"
+	"\n"
+	"What goes in: everything in DIR except .git, __pycache__, .ipynb_checkpoints,\n"
+	"virtual environments, the output folder, what .dsbuildignore (or else\n"
+	".dockerignore) excludes, and likely secrets (.env, *.pem, id_rsa, .aws/ ...),\n"
+	"which are left out with a warning unless the ignore file has a '!' rule for them.\n"
+	"Timestamps come from SOURCE_DATE_EPOCH, else the last git commit, else 1970.\n"
+	"\n"
+	"Examples:\n"
+	"  dsbuild .\n"
+	"  dsbuild build . --base oci:base:latest --cmd 'python main.py' -o oci:out:v1\n"
+	"  dsbuild . -t myapp:1.0 -o docker-archive:myapp.tar && podman load -i myapp.tar\n";
+
+enum {
+	OPT_BASE = 256,
+	OPT_ENV,
+	OPT_ENTRYPOINT,
+	OPT_CMD,
+	OPT_WORKDIR,
+	OPT_USER,
+	OPT_PORT,
+	OPT_LABEL,
+	OPT_ANNOTATION,
+	OPT_PLATFORM,
+	OPT_CACHE,
+	OPT_JSON,
+	OPT_LEVEL,
+};
+
+typedef struct ui {
+	int json, quiet, tty;
+	const char *ignore_file;
+	int progress_shown;
+	time_t last;
+	json_t *skipped;
+} ui;
+
+static void on_event(void *data, const ds_event *ev)
+{
+	ui *u = data;
+	char a[32], b[32];
+
+	switch (ev->type) {
+	case DS_EVENT_SKIPPED:
+		if (ev->skip->reason == DS_SKIP_SECRET && !u->quiet)
+			cmd_warn("leaving out '%s': it looks like %s; add '!%s' to %s to include it",
+				 ev->skip->path, ev->skip->why, ev->skip->path,
+				 u->ignore_file ? u->ignore_file : ".dsbuildignore");
+		if (u->skipped) {
+			json_t *o = json_object();
+			json_object_set_new(o, "path", json_string(ev->skip->path));
+			json_object_set_new(o, "reason",
+					    json_string(ev->skip->reason == DS_SKIP_SECRET ? "secret" :
+							ev->skip->reason == DS_SKIP_ALWAYS ? "always" :
+											     "ignored"));
+			json_object_set_new(o, "why", json_string(ev->skip->why));
+			json_array_append_new(u->skipped, o);
+		}
+		break;
+	case DS_EVENT_SOURCE:
+		if (!u->quiet && !u->json) {
+			cmd_human_size(ev->source->total_bytes, a, sizeof(a));
+			fprintf(stderr, "source: %s: %zu entries, %s%s%s\n", ev->source->root,
+				ev->source->n_files, a, ev->source->ignore_file ? ", rules from " : "",
+				ev->source->ignore_file ? ev->source->ignore_file : "");
+		}
+		break;
+	case DS_EVENT_BASE:
+		if (!u->quiet && !u->json)
+			fprintf(stderr, "base: %s\n", ev->text);
+		break;
+	case DS_EVENT_LAYER_START:
+		u->progress_shown = 0;
+		u->last = 0;
+		break;
+	case DS_EVENT_LAYER_PROGRESS:
+		if (u->quiet || u->json || !u->tty || !ev->total)
+			break;
+		if (time(NULL) == u->last && ev->done < ev->total)
+			break;
+		u->last = time(NULL);
+		{
+			int pct = (int)(ev->done * 100 / ev->total), bar = pct / 4;
+			cmd_human_size(ev->done, a, sizeof(a));
+			cmd_human_size(ev->total, b, sizeof(b));
+			fprintf(stderr, "\rlayer %s [%-25.*s] %3d%% %s / %s", ev->text, bar,
+				"#########################", pct, a, b);
+			u->progress_shown = 1;
+		}
+		break;
+	case DS_EVENT_LAYER_DONE:
+		if (u->progress_shown)
+			fprintf(stderr, "\r\033[K");
+		if (!u->quiet && !u->json) {
+			cmd_human_size(ev->layer->size, a, sizeof(a));
+			fprintf(stderr, "layer %s: %s %s\n", ev->text, ev->layer->digest, a);
+		}
+		break;
+	}
+}
+
+/* Lowercase letters, digits and separators, as image names allow. */
+static char *default_name(const char *root)
+{
+	const char *base = strrchr(root, '/');
+	char *n;
+	size_t k = 0;
+
+	base = base && base[1] ? base + 1 : "image";
+	n = malloc(strlen(base) + 8);
+	if (!n)
+		abort();
+	for (const char *p = base; *p; p++) {
+		char c = (char)tolower((unsigned char)*p);
+		if (isalnum((unsigned char)c) || ((c == '.' || c == '_' || c == '-') && k > 0))
+			n[k++] = c;
+	}
+	while (k && !isalnum((unsigned char)n[k - 1]))
+		k--;
+	if (!k) {
+		memcpy(n, "image", 5);
+		k = 5;
+	}
+	n[k] = '\0';
+	return n;
+}
+
+static int has_tag(const char *t)
+{
+	const char *c = strrchr(t, ':'), *s = strrchr(t, '/');
+	return c && (!s || c > s);
+}
+
+int cmd_build(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "tag", required_argument, NULL, 't' },
+		{ "base", required_argument, NULL, OPT_BASE },
+		{ "env", required_argument, NULL, OPT_ENV },
+		{ "entrypoint", required_argument, NULL, OPT_ENTRYPOINT },
+		{ "cmd", required_argument, NULL, OPT_CMD },
+		{ "workdir", required_argument, NULL, OPT_WORKDIR },
+		{ "user", required_argument, NULL, OPT_USER },
+		{ "port", required_argument, NULL, OPT_PORT },
+		{ "label", required_argument, NULL, OPT_LABEL },
+		{ "annotation", required_argument, NULL, OPT_ANNOTATION },
+		{ "platform", required_argument, NULL, OPT_PLATFORM },
+		{ "cache-dir", required_argument, NULL, OPT_CACHE },
+		{ "gzip-level", required_argument, NULL, OPT_LEVEL },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	ds_build_opts o = DS_BUILD_OPTS_INIT;
+	ds_error err = DS_ERROR_INIT;
+	ds_build_result res = { 0 };
+	strv outputs = { 0 }, tags = { 0 }, env = { 0 }, ep = { 0 }, cmdv = { 0 }, ports = { 0 },
+	     labels = { 0 }, ann = { 0 }, excl = { 0 };
+	ds_ref *refs = NULL;
+	ui u = { 0 };
+	const char *dir = ".";
+	char *default_out = NULL;
+	int c, rc = EXIT_FAIL;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:t:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			strv_push(&outputs, optarg);
+			break;
+		case 't':
+			strv_push(&tags, optarg);
+			break;
+		case OPT_BASE:
+			o.base = optarg;
+			break;
+		case OPT_ENV:
+			if (!strchr(optarg, '=') || optarg[0] == '=') {
+				rc = cmd_usage_error("build", "invalid --env '%s': write KEY=VALUE",
+						     optarg);
+				goto out;
+			}
+			strv_push(&env, optarg);
+			break;
+		case OPT_ENTRYPOINT:
+			strv_release(&ep);
+			if (cmd_parse_argv("--entrypoint", optarg, &ep, &err) < 0) {
+				rc = cmd_report(&err);
+				goto out;
+			}
+			o.entrypoint_set = 1;
+			break;
+		case OPT_CMD:
+			strv_release(&cmdv);
+			if (cmd_parse_argv("--cmd", optarg, &cmdv, &err) < 0) {
+				rc = cmd_report(&err);
+				goto out;
+			}
+			o.cmd_set = 1;
+			break;
+		case OPT_WORKDIR:
+			if (optarg[0] != '/') {
+				rc = cmd_usage_error("build", "--workdir '%s' must be an absolute path",
+						     optarg);
+				goto out;
+			}
+			o.workdir = optarg;
+			break;
+		case OPT_USER:
+			o.user = optarg;
+			break;
+		case OPT_PORT:
+			strv_push(&ports, optarg);
+			break;
+		case OPT_LABEL:
+			strv_push(&labels, optarg);
+			break;
+		case OPT_ANNOTATION:
+			strv_push(&ann, optarg);
+			break;
+		case OPT_PLATFORM:
+			o.platform = optarg;
+			break;
+		case OPT_CACHE:
+			o.cache_dir = optarg;
+			break;
+		case OPT_LEVEL: {
+			char *end;
+			long l = strtol(optarg, &end, 10);
+			if (*end || l < 0 || l > 9) {
+				rc = cmd_usage_error("build", "--gzip-level must be 0 to 9");
+				goto out;
+			}
+			o.gzip_level = (int)l;
+			break;
+		}
+		case OPT_JSON:
+			u.json = 1;
+			break;
+		case 'q':
+			u.quiet = 1;
+			break;
+		case 'h':
+			fputs(cmd_build_usage, stdout);
+			rc = EXIT_OK;
+			goto out;
+		case ':':
+			rc = cmd_usage_error("build", "option '%s' needs a value", argv[optind - 1]);
+			goto out;
+		default:
+			rc = cmd_usage_error("build", "unknown option '%s'", argv[optind - 1]);
+			goto out;
+		}
+	}
+	if (optind < argc)
+		dir = argv[optind++];
+	if (optind < argc) {
+		rc = cmd_usage_error("build", "too many arguments: '%s'", argv[optind]);
+		goto out;
+	}
+	{
+		/* Check the folder before anything else, for a clear message. */
+		struct stat st;
+		if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			ds_source *tmp = NULL;
+			if (ds_source_scan(&tmp, dir, NULL, &err) < 0) {
+				rc = cmd_report(&err);
+				goto out;
+			}
+			ds_source_free(tmp);
+		}
+	}
+	if (!tags.n) {
+		char real[PATH_MAX];
+		char *name = default_name(realpath(dir, real) ? real : dir);
+		strv_push_own(&tags, name);
+	}
+	for (size_t i = 0; i < tags.n; i++) {
+		/* NAME:TAG for archives; bare NAME means NAME:latest */
+		if (!has_tag(tags.v[i])) {
+			char *full = malloc(strlen(tags.v[i]) + 8);
+			if (!full)
+				abort();
+			snprintf(full, strlen(tags.v[i]) + 8, "%s:latest", tags.v[i]);
+			tags.v[i] = full;
+			tags.owned = realloc(tags.owned, (tags.n_owned + 1) * sizeof(char *));
+			tags.owned[tags.n_owned++] = full;
+		}
+	}
+	if (!outputs.n) {
+		size_t n = strlen(dir) + 32;
+		default_out = malloc(n);
+		if (!default_out)
+			abort();
+		snprintf(default_out, n, "oci:%s/.dsbuild/image", dir);
+		strv_push(&outputs, default_out);
+	}
+	refs = calloc(outputs.n + 1, sizeof(*refs));
+	for (size_t i = 0; i < outputs.n; i++) {
+		if (ds_ref_parse(&refs[i], outputs.v[i], &err) < 0) {
+			ds_error_wrap(&err, "-o");
+			rc = cmd_report(&err);
+			goto out;
+		}
+		if (refs[i].transport == DS_TRANSPORT_DOCKER) {
+			rc = cmd_usage_error("build", "-o '%s': pushing to a registry is not "
+						      "supported yet",
+					     outputs.v[i]);
+			goto out;
+		}
+		char *abs = cmd_abspath(refs[i].path);
+		strv_push_own(&excl, abs);
+	}
+	if (default_out) {
+		/* the default output's parent folder is dsbuild's own */
+		char *p = malloc(strlen(dir) + 16);
+		if (!p)
+			abort();
+		snprintf(p, strlen(dir) + 16, "%s/.dsbuild", dir);
+		mkdir(p, 0755);
+		free(p);
+	}
+
+	u.tty = isatty(2);
+	if (u.json)
+		u.skipped = json_array();
+	{
+		/* the ignore file in use, for the secrets warning's advice */
+		char *p = malloc(strlen(dir) + 20);
+		if (!p)
+			abort();
+		snprintf(p, strlen(dir) + 20, "%s/.dsbuildignore", dir);
+		if (access(p, F_OK) != 0) {
+			snprintf(p, strlen(dir) + 20, "%s/.dockerignore", dir);
+			if (access(p, F_OK) == 0)
+				u.ignore_file = ".dockerignore";
+		}
+		free(p);
+	}
+	o.source_dir = dir;
+	o.env = strv_view(&env);
+	o.entrypoint = strv_view(&ep);
+	o.cmd = strv_view(&cmdv);
+	o.ports = strv_view(&ports);
+	o.labels = strv_view(&labels);
+	o.annotations = strv_view(&ann);
+	o.exclude_dirs = strv_view(&excl);
+	o.on_event = on_event;
+	o.event_data = &u;
+	if (ds_build(&res, &o, &err) < 0) {
+		rc = cmd_report(&err);
+		goto out;
+	}
+	for (size_t i = 0; i < outputs.n; i++) {
+		ds_write_opts wo = DS_WRITE_OPTS_INIT;
+		wo.tags = tags.v;
+		wo.n_tags = tags.n;
+		if (ds_image_write(res.image, &refs[i], &wo, &err) < 0) {
+			rc = cmd_report(&err);
+			goto out;
+		}
+	}
+	if (u.json) {
+		json_t *j = json_object(), *outs = json_array(), *ls = json_array();
+		for (size_t i = 0; i < outputs.n; i++)
+			json_array_append_new(outs, json_string(outputs.v[i]));
+		for (size_t i = 0; i < res.image->n_layers; i++) {
+			const ds_layer_desc *l = &res.image->layers[i];
+			json_t *lo = json_object();
+			json_object_set_new(lo, "digest", json_string(l->digest));
+			json_object_set_new(lo, "diff_id", json_string(l->diff_id));
+			json_object_set_new(lo, "size", json_integer((json_int_t)l->size));
+			json_object_set_new(lo, "mediaType", json_string(l->media_type));
+			if (l->created_by)
+				json_object_set_new(lo, "created_by", json_string(l->created_by));
+			json_array_append_new(ls, lo);
+		}
+		json_object_set_new(j, "digest", json_string(res.image->manifest_digest));
+		json_object_set_new(j, "config_digest", json_string(res.image->config_digest));
+		json_object_set_new(j, "outputs", outs);
+		json_object_set_new(j, "layers", ls);
+		json_object_set_new(j, "skipped", json_incref(u.skipped));
+		json_object_set_new(j, "epoch", json_integer(res.epoch));
+		json_object_set_new(j, "epoch_source",
+				    json_string(res.epoch_origin == DS_EPOCH_ENV ? "SOURCE_DATE_EPOCH" :
+						res.epoch_origin == DS_EPOCH_GIT ? "git" :
+										   "fixed"));
+		char *s = json_dumps(j, JSON_SORT_KEYS | JSON_INDENT(2));
+		puts(s);
+		free(s);
+		json_decref(j);
+	} else if (!u.quiet) {
+		fprintf(stderr, "built %s\n", res.image->manifest_digest);
+		for (size_t i = 0; i < outputs.n; i++) {
+			const char *t = refs[i].tag;
+			if (refs[i].transport == DS_TRANSPORT_OCI && !t) {
+				const char *c2 = strrchr(tags.v[0], ':');
+				t = c2 ? c2 + 1 : "latest";
+			}
+			fprintf(stderr, "  wrote %s%s%s\n", outputs.v[i],
+				refs[i].transport == DS_TRANSPORT_OCI && !refs[i].tag ? ":" : "",
+				refs[i].transport == DS_TRANSPORT_OCI && !refs[i].tag ? t : "");
+		}
+		if (refs[0].transport == DS_TRANSPORT_OCI) {
+			const char *t = refs[0].tag;
+			const char *c2 = strrchr(tags.v[0], ':');
+			fprintf(stderr, "run it: podman run --rm oci:%s:%s\n", refs[0].path,
+				t ? t : (c2 ? c2 + 1 : "latest"));
+		}
+	}
+	rc = EXIT_OK;
+out:
+	if (rc != EXIT_OK && default_out) {
+		/* leave no empty .dsbuild/ behind a failed first build */
+		char *p = malloc(strlen(dir) + 16);
+		if (p) {
+			snprintf(p, strlen(dir) + 16, "%s/.dsbuild", dir);
+			rmdir(p);
+			free(p);
+		}
+	}
+	ds_build_result_release(&res);
+	for (size_t i = 0; refs && i < outputs.n; i++)
+		ds_ref_release(&refs[i]);
+	free(refs);
+	free(default_out);
+	json_decref(u.skipped);
+	strv_release(&outputs);
+	strv_release(&tags);
+	strv_release(&env);
+	strv_release(&ep);
+	strv_release(&cmdv);
+	strv_release(&ports);
+	strv_release(&labels);
+	strv_release(&ann);
+	strv_release(&excl);
+	return rc;
+}

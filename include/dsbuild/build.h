@@ -1,0 +1,83 @@
+/* The orchestrator: source tree + base + settings -> an image in the
+ * blob store.  Writing it out is ds_image_write()'s job. */
+#ifndef DSBUILD_BUILD_H
+#define DSBUILD_BUILD_H
+
+#include <stdint.h>
+#include <dsbuild/error.h>
+#include <dsbuild/image.h>
+#include <dsbuild/source.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DS_APP_DIR "/workspace"
+#define DS_APP_UID 1000
+#define DS_APP_GID 1000
+
+typedef enum {
+	DS_EVENT_SOURCE = 1,   /* tree scanned: source filled */
+	DS_EVENT_SKIPPED,      /* a path left out: skip filled */
+	DS_EVENT_BASE,         /* base opened: text = base name */
+	DS_EVENT_LAYER_START,  /* text = what the layer holds, total = bytes */
+	DS_EVENT_LAYER_PROGRESS, /* done/total bytes */
+	DS_EVENT_LAYER_DONE,   /* layer filled */
+} ds_event_type;
+
+typedef struct ds_event {
+	ds_event_type type;
+	const char *text;
+	uint64_t done, total;
+	const ds_source *source;
+	const ds_source_skip *skip;
+	const ds_layer_desc *layer;
+} ds_event;
+
+typedef void (*ds_event_fn)(void *data, const ds_event *ev);
+
+typedef struct ds_strv {
+	const char **v;
+	size_t n;
+} ds_strv;
+
+typedef struct ds_build_opts {
+	const char *source_dir;
+	const char *base;           /* "scratch" or "oci:DIR[:TAG]" etc.; NULL = scratch */
+	const char *platform;       /* NULL = host */
+	const char *cache_dir;      /* NULL = ds_store_default_path() */
+	ds_strv exclude_dirs;       /* absolute paths kept out of the walk */
+	ds_strv env;                /* "K=V" */
+	ds_strv entrypoint;         /* set when entrypoint_set */
+	int entrypoint_set;
+	ds_strv cmd;                /* set when cmd_set */
+	int cmd_set;
+	const char *workdir;        /* NULL = /workspace */
+	const char *user;           /* NULL = base's */
+	ds_strv ports;              /* "8080", "53/udp" */
+	ds_strv labels;             /* "K=V" */
+	ds_strv annotations;        /* "K=V" */
+	int gzip_level;
+	int threads;
+	ds_event_fn on_event;
+	void *event_data;
+} ds_build_opts;
+
+#define DS_BUILD_OPTS_INIT { .gzip_level = DS_GZIP_LEVEL_DEFAULT, .threads = 2 }
+
+typedef struct ds_build_result {
+	ds_image *image;            /* owned */
+	ds_source *source;          /* owned */
+	int64_t epoch;
+	ds_epoch_origin epoch_origin;
+} ds_build_result;
+
+int ds_build(ds_build_result *out, const ds_build_opts *opts, ds_error *err);
+void ds_build_result_release(ds_build_result *r);
+
+const char *ds_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,427 @@
+/* The orchestrator: source → base → app layer → config → manifest.  Each
+ * stage takes the previous one's value and nothing else. */
+#include <errno.h>
+#include <stdio.h>
+#include <time.h>
+
+#include <dsbuild/build.h>
+#include <dsbuild/layer.h>
+
+#include "ds_config.h"
+#include "oci/oci.h"
+#include "util/util.h"
+
+const char *ds_version(void)
+{
+	return DS_VERSION;
+}
+
+static void emit(const ds_build_opts *o, ds_event *ev)
+{
+	if (o->on_event)
+		o->on_event(o->event_data, ev);
+}
+
+static char *rfc3339(int64_t t)
+{
+	char buf[64];
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return ds_xstrdup(buf);
+}
+
+static int split_kv(const char *kv, const char *flag, char **k, const char **v, ds_error *err)
+{
+	const char *eq = strchr(kv, '=');
+
+	if (!eq || eq == kv) {
+		ds_error_set(err, DS_EINVAL, "invalid %s '%s'", flag, kv);
+		return ds_error_hint(err, "write %s KEY=VALUE", flag);
+	}
+	*k = ds_xstrndup(kv, (size_t)(eq - kv));
+	*v = eq + 1;
+	return 0;
+}
+
+static json_t *strv_json(const ds_strv *s)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < s->n; i++)
+		json_array_append_new(a, json_string(s->v[i]));
+	return a;
+}
+
+static int env_set(json_t *env, const char *kv)
+{
+	size_t klen = (size_t)(strchr(kv, '=') - kv), i;
+	json_t *e;
+
+	json_array_foreach (env, i, e) {
+		const char *s = json_string_value(e);
+		if (s && !strncmp(s, kv, klen) && s[klen] == '=')
+			return json_array_set_new(env, i, json_string(kv));
+	}
+	return json_array_append_new(env, json_string(kv));
+}
+
+static int parse_port(const char *s, char *out, size_t outsz, ds_error *err)
+{
+	const char *slash = strchr(s, '/');
+	const char *proto = slash ? slash + 1 : "tcp";
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (end == s || (slash ? end != slash : *end != '\0') || errno || n < 1 || n > 65535 ||
+	    (strcmp(proto, "tcp") && strcmp(proto, "udp") && strcmp(proto, "sctp"))) {
+		ds_error_set(err, DS_EINVAL, "invalid --port '%s'", s);
+		return ds_error_hint(err, "write a number from 1 to 65535, optionally with /tcp, "
+					  "/udp or /sctp, e.g. --port 8080");
+	}
+	snprintf(out, outsz, "%ld/%s", n, proto);
+	return 0;
+}
+
+/* Applies the flags to the config's "config" object. */
+static int apply_settings(json_t *cfg, const ds_build_opts *o, ds_error *err)
+{
+	json_t *c = json_object_get(cfg, "config");
+	json_t *env, *ports, *labels;
+
+	if (!json_is_object(c)) {
+		c = json_object();
+		json_object_set_new(cfg, "config", c);
+	}
+	env = json_object_get(c, "Env");
+	if (!json_is_array(env)) {
+		env = json_array();
+		json_object_set_new(c, "Env", env);
+	}
+	{
+		int has_path = 0;
+		size_t i;
+		json_t *e;
+		json_array_foreach (env, i, e)
+			if (json_is_string(e) && !strncmp(json_string_value(e), "PATH=", 5))
+				has_path = 1;
+		if (!has_path)
+			json_array_append_new(env, json_string("PATH=/usr/local/sbin:/usr/local/bin:"
+							       "/usr/sbin:/usr/bin:/sbin:/bin"));
+	}
+	for (size_t i = 0; i < o->env.n; i++) {
+		_cleanup_free_ char *k = NULL;
+		const char *v;
+		if (split_kv(o->env.v[i], "--env", &k, &v, err) < 0)
+			return -1;
+		env_set(env, o->env.v[i]);
+	}
+	if (o->entrypoint_set) {
+		if (o->entrypoint.n)
+			json_object_set_new(c, "Entrypoint", strv_json(&o->entrypoint));
+		else
+			json_object_del(c, "Entrypoint");
+		/* as in a Dockerfile: a new entrypoint drops the base's Cmd */
+		if (!o->cmd_set)
+			json_object_del(c, "Cmd");
+	}
+	if (o->cmd_set) {
+		if (o->cmd.n)
+			json_object_set_new(c, "Cmd", strv_json(&o->cmd));
+		else
+			json_object_del(c, "Cmd");
+	}
+	json_object_set_new(c, "WorkingDir", json_string(o->workdir ? o->workdir : DS_APP_DIR));
+	if (o->user)
+		json_object_set_new(c, "User", json_string(o->user));
+	if (o->ports.n) {
+		ports = json_object_get(c, "ExposedPorts");
+		if (!json_is_object(ports)) {
+			ports = json_object();
+			json_object_set_new(c, "ExposedPorts", ports);
+		}
+		for (size_t i = 0; i < o->ports.n; i++) {
+			char p[32];
+			if (parse_port(o->ports.v[i], p, sizeof(p), err) < 0)
+				return -1;
+			json_object_set_new(ports, p, json_object());
+		}
+	}
+	if (o->labels.n) {
+		labels = json_object_get(c, "Labels");
+		if (!json_is_object(labels)) {
+			labels = json_object();
+			json_object_set_new(c, "Labels", labels);
+		}
+		for (size_t i = 0; i < o->labels.n; i++) {
+			_cleanup_free_ char *k = NULL;
+			const char *v;
+			if (split_kv(o->labels.v[i], "--label", &k, &v, err) < 0)
+				return -1;
+			json_object_set_new(labels, k, json_string(v));
+		}
+	}
+	return 0;
+}
+
+static json_t *new_config(const char *platform, ds_error *err)
+{
+	char os[32], arch[32], variant[32];
+	json_t *cfg, *rootfs;
+
+	if (ds_platform_parse(platform, os, arch, variant, err) < 0)
+		return NULL;
+	cfg = json_object();
+	json_object_set_new(cfg, "architecture", json_string(arch));
+	json_object_set_new(cfg, "os", json_string(os));
+	if (variant[0] && strcmp(arch, "arm64"))
+		json_object_set_new(cfg, "variant", json_string(variant));
+	json_object_set_new(cfg, "config", json_object());
+	rootfs = json_object();
+	json_object_set_new(rootfs, "type", json_string("layers"));
+	json_object_set_new(rootfs, "diff_ids", json_array());
+	json_object_set_new(cfg, "rootfs", rootfs);
+	json_object_set_new(cfg, "history", json_array());
+	return cfg;
+}
+
+static void human_size(uint64_t n, char *buf, size_t sz)
+{
+	const char *u[] = { "B", "kB", "MB", "GB", "TB" };
+	double v = (double)n;
+	int i = 0;
+
+	while (v >= 1000 && i < 4) {
+		v /= 1000;
+		i++;
+	}
+	if (i == 0)
+		snprintf(buf, sz, "%llu B", (unsigned long long)n);
+	else
+		snprintf(buf, sz, "%.1f %s", v, u[i]);
+}
+
+typedef struct progress_ctx {
+	const ds_build_opts *o;
+	uint64_t total;
+	const char *text;
+} progress_ctx;
+
+static void on_progress(void *data, uint64_t done)
+{
+	progress_ctx *p = data;
+	ds_event ev = { .type = DS_EVENT_LAYER_PROGRESS, .text = p->text, .done = done,
+			.total = p->total };
+	emit(p->o, &ev);
+}
+
+/* Copies the base's blobs into the cache (verifying each) and returns its
+ * config, layers and the annotations naming it. */
+static int open_base(const ds_build_opts *o, const char *platform, ds_store *cache, json_t **cfg,
+		     ds_layer_desc **layers, size_t *n_layers, json_t *annotations, ds_error *err)
+{
+	ds_ref ref;
+	ds_image *img = NULL;
+	ds_event ev = { .type = DS_EVENT_BASE, .text = o->base };
+
+	if (ds_ref_parse(&ref, o->base, err) < 0) {
+		ds_error_wrap(err, "--base");
+		return ds_error_hint(err, "use --base scratch, oci:DIR[:TAG], oci-archive:FILE or "
+					  "docker-archive:FILE");
+	}
+	if (ds_image_open(&img, &ref, platform, err) < 0) {
+		ds_ref_release(&ref);
+		if (err && (err->code == DS_ENOENT || err->code == DS_EFORMAT ||
+			    err->code == DS_EINVAL || err->code == DS_EUNSUPPORTED))
+			err->code = DS_EIMAGE;
+		return ds_error_wrap(err, "cannot use base '%s'", o->base);
+	}
+	ds_ref_release(&ref);
+	emit(o, &ev);
+	*layers = ds_xcalloc(img->n_layers + 1, sizeof(**layers));
+	for (size_t i = 0; i < img->n_layers; i++) {
+		const ds_layer_desc *l = &img->layers[i];
+		ds_layer_desc *d = &(*layers)[i];
+		if (ds_store_copy_blob(cache, img->store, l->digest, err) < 0) {
+			*n_layers = i;
+			ds_image_free(img);
+			if (err && err->code == DS_EFORMAT)
+				err->code = DS_EIMAGE;
+			return ds_error_wrap(err, "cannot use base '%s': layer %zu", o->base, i + 1);
+		}
+		/* Docker's media types name the same bytes as OCI's. */
+		if (!strcmp(l->media_type, DS_MEDIA_DOCKER_LAYER_GZIP))
+			d->media_type = ds_xstrdup(DS_MEDIA_LAYER_GZIP);
+		else if (!strcmp(l->media_type, "application/vnd.docker.image.rootfs.diff.tar"))
+			d->media_type = ds_xstrdup(DS_MEDIA_LAYER_TAR);
+		else
+			d->media_type = ds_xstrdup(l->media_type);
+		memcpy(d->digest, l->digest, DS_DIGEST_BUFSZ);
+		memcpy(d->diff_id, l->diff_id, DS_DIGEST_BUFSZ);
+		d->size = l->size;
+		*n_layers = i + 1;
+	}
+	*cfg = json_deep_copy(img->config);
+	json_object_set_new(annotations, "org.opencontainers.image.base.name", json_string(o->base));
+	json_object_set_new(annotations, "org.opencontainers.image.base.digest",
+			    json_string(img->manifest_digest));
+	ds_image_free(img);
+	return 0;
+}
+
+static void free_layers(ds_layer_desc *l, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(l[i].media_type);
+		free(l[i].created_by);
+		json_decref(l[i].annotations);
+	}
+	free(l);
+}
+
+int ds_build(ds_build_result *out, const ds_build_opts *o, ds_error *err)
+{
+	ds_build_result res = { 0 };
+	ds_source_opts so = DS_SOURCE_OPTS_INIT;
+	ds_layer_opts lo = DS_LAYER_OPTS_INIT;
+	_cleanup_buf_ ds_buf cache_path = DS_BUF_INIT;
+	_cleanup_free_ char *created = NULL;
+	_cleanup_json_ json_t *cfg = NULL;
+	_cleanup_json_ json_t *annotations = json_object();
+	const char *platform = o->platform ? o->platform : ds_platform_host();
+	ds_store *cache = NULL;
+	ds_layer_desc *layers = NULL;
+	size_t n_layers = 0;
+	ds_layer_writer *lw = NULL;
+	ds_layer_info info;
+	progress_ctx pc;
+	ds_event ev;
+	char sz[32];
+	json_t *hist, *h;
+	int rc = -1;
+
+	if (ds_source_epoch(o->source_dir, &res.epoch, &res.epoch_origin, err) < 0)
+		return -1;
+	created = rfc3339(res.epoch);
+	so.exclude_dirs = o->exclude_dirs.v;
+	so.n_exclude_dirs = o->exclude_dirs.n;
+	if (ds_source_scan(&res.source, o->source_dir, &so, err) < 0)
+		return -1;
+	for (size_t i = 0; i < res.source->n_skipped; i++) {
+		ev = (ds_event){ .type = DS_EVENT_SKIPPED, .skip = &res.source->skipped[i] };
+		emit(o, &ev);
+	}
+	ev = (ds_event){ .type = DS_EVENT_SOURCE, .source = res.source };
+	emit(o, &ev);
+
+	if (o->cache_dir) {
+		ds_buf_adds(&cache_path, o->cache_dir);
+	} else if (ds_store_default_path(&cache_path, err) < 0) {
+		goto out;
+	}
+	if (ds_store_open(&cache, cache_path.data, 1, err) < 0) {
+		ds_error_wrap(err, "cache");
+		ds_error_hint(err, "pass --cache-dir DIR or set DSBUILD_CACHE to a writable folder");
+		goto out;
+	}
+
+	if (o->base && strcmp(o->base, "scratch")) {
+		if (open_base(o, platform, cache, &cfg, &layers, &n_layers, annotations, err) < 0)
+			goto out;
+	} else {
+		cfg = new_config(platform, err);
+		if (!cfg)
+			goto out;
+	}
+	if (apply_settings(cfg, o, err) < 0)
+		goto out;
+
+	/* The app layer. */
+	human_size(res.source->total_bytes, sz, sizeof(sz));
+	pc = (progress_ctx){ o, res.source->total_bytes, "app" };
+	ev = (ds_event){ .type = DS_EVENT_LAYER_START, .text = "app",
+			 .total = res.source->total_bytes };
+	emit(o, &ev);
+	lo.gzip_level = o->gzip_level;
+	lo.threads = o->threads;
+	lo.progress = on_progress;
+	lo.progress_data = &pc;
+	if (ds_layer_writer_new(&lw, cache, &lo, err) < 0)
+		goto out;
+	if (ds_source_write_layer(res.source, lw, DS_APP_DIR + 1, DS_APP_UID, DS_APP_GID, res.epoch,
+				  err) < 0) {
+		lw = ds_layer_writer_free(lw);
+		goto out;
+	}
+	if (ds_layer_writer_finish(lw, &info, err) < 0)
+		goto out;
+	layers = ds_xrealloc(layers, (n_layers + 1) * sizeof(*layers));
+	memset(&layers[n_layers], 0, sizeof(*layers));
+	layers[n_layers].media_type = ds_xstrdup(DS_MEDIA_LAYER_GZIP);
+	memcpy(layers[n_layers].digest, info.digest, DS_DIGEST_BUFSZ);
+	memcpy(layers[n_layers].diff_id, info.diff_id, DS_DIGEST_BUFSZ);
+	layers[n_layers].size = info.size;
+	layers[n_layers].created_by = ds_xasprintf("dsbuild: app source at %s (%zu entries, %s)",
+						   DS_APP_DIR, res.source->n_files, sz);
+	n_layers++;
+	ev = (ds_event){ .type = DS_EVENT_LAYER_DONE, .text = "app", .layer = &layers[n_layers - 1] };
+	emit(o, &ev);
+
+	/* Config: rootfs and history follow the layers. */
+	json_object_set_new(cfg, "created", json_string(created));
+	{
+		json_t *rootfs = json_object_get(cfg, "rootfs");
+		if (!json_is_object(rootfs)) {
+			rootfs = json_object();
+			json_object_set_new(cfg, "rootfs", rootfs);
+		}
+		json_object_set_new(rootfs, "type", json_string("layers"));
+		json_t *d = json_object_get(rootfs, "diff_ids");
+		if (!json_is_array(d)) {
+			d = json_array();
+			json_object_set_new(rootfs, "diff_ids", d);
+		}
+		json_array_append_new(d, json_string(info.diff_id));
+	}
+	hist = json_object_get(cfg, "history");
+	if (!json_is_array(hist)) {
+		hist = json_array();
+		json_object_set_new(cfg, "history", hist);
+	}
+	h = json_object();
+	json_object_set_new(h, "created", json_string(created));
+	json_object_set_new(h, "created_by", json_string(layers[n_layers - 1].created_by));
+	json_array_append_new(hist, h);
+
+	json_object_set_new(annotations, "org.opencontainers.image.created", json_string(created));
+	for (size_t i = 0; i < o->annotations.n; i++) {
+		_cleanup_free_ char *k = NULL;
+		const char *v;
+		if (split_kv(o->annotations.v[i], "--annotation", &k, &v, err) < 0)
+			goto out;
+		json_object_set_new(annotations, k, json_string(v));
+	}
+	if (ds_image_assemble(&res.image, cache, cfg, layers, n_layers, annotations, err) < 0)
+		goto out;
+	res.image->owns_store = 1;
+	cache = NULL;
+	*out = res;
+	memset(&res, 0, sizeof(res));
+	rc = 0;
+out:
+	free_layers(layers, n_layers);
+	ds_store_free(cache);
+	ds_build_result_release(&res);
+	return rc;
+}
+
+void ds_build_result_release(ds_build_result *r)
+{
+	if (!r)
+		return;
+	r->image = ds_image_free(r->image);
+	r->source = ds_source_free(r->source);
+}

@@ -1,0 +1,302 @@
+#include <errno.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include <dsbuild/image.h>
+
+#include "oci/oci.h"
+#include "util/util.h"
+
+static const char *ref_name(const json_t *desc)
+{
+	return json_string_value(
+		json_object_get(json_object_get(desc, "annotations"), "org.opencontainers.image.ref.name"));
+}
+
+static void list_tags(const json_t *ms, ds_buf *b)
+{
+	size_t i;
+	json_t *m;
+
+	json_array_foreach (ms, i, m) {
+		const char *t = ref_name(m);
+		if (t && b->len < 1024)
+			ds_buf_addf(b, "%s%s", b->len ? ", " : "", t);
+	}
+}
+
+static int read_layout_marker(const char *dir, ds_error *err)
+{
+	_cleanup_free_ char *p = ds_xasprintf("%s/oci-layout", dir);
+	_cleanup_buf_ ds_buf b = DS_BUF_INIT;
+	_cleanup_json_ json_t *j = NULL;
+	struct stat st;
+
+	if (stat(dir, &st) < 0)
+		return ds_error_set_errno(err, errno, "cannot open image layout '%s'", dir);
+	if (!S_ISDIR(st.st_mode))
+		return ds_error_set(err, DS_EINVAL, "'%s' is not a directory", dir);
+	ds_buf_init(&b, 4096);
+	if (ds_read_file(p, 4096, &b, err) < 0) {
+		if (err && err->code == DS_ENOENT) {
+			ds_error_set(err, DS_EFORMAT, "'%s' is not an OCI image layout: it has no "
+						      "oci-layout file",
+				     dir);
+			return ds_error_hint(err, "write one with 'dsbuild build -o oci:%s' or "
+						  "'skopeo copy ... oci:%s'",
+					     dir, dir);
+		}
+		return -1;
+	}
+	j = ds_json_parse(b.data, b.len, p, err);
+	if (!j)
+		return -1;
+	if (!json_is_string(json_object_get(j, "imageLayoutVersion")))
+		return ds_error_set(err, DS_EFORMAT, "'%s' has no imageLayoutVersion", p);
+	return 0;
+}
+
+int ds_layout_open(ds_image **out, const char *dir, const char *tag, const char *platform,
+		   ds_error *err)
+{
+	_cleanup_free_ char *ipath = ds_xasprintf("%s/index.json", dir);
+	_cleanup_buf_ ds_buf b = DS_BUF_INIT;
+	_cleanup_json_ json_t *index = NULL;
+	_cleanup_json_ json_t *nested = NULL;
+	json_t *ms, *m, *chosen = NULL;
+	const char *mt;
+	char digest[DS_DIGEST_BUFSZ];
+	uint64_t size;
+	size_t i;
+	ds_image *img;
+	ds_store *store;
+	ds_buf man;
+
+	if (read_layout_marker(dir, err) < 0)
+		return -1;
+	ds_buf_init(&b, DS_INDEX_MAX + 1);
+	if (ds_read_file(ipath, DS_INDEX_MAX, &b, err) < 0)
+		return -1;
+	index = ds_json_parse(b.data, b.len, ipath, err);
+	if (!index)
+		return -1;
+	ms = json_object_get(index, "manifests");
+	if (!json_is_array(ms))
+		return ds_error_set(err, DS_EFORMAT, "'%s' has no manifests list", ipath);
+	if (tag) {
+		json_array_foreach (ms, i, m) {
+			const char *t = ref_name(m);
+			if (t && !strcmp(t, tag)) {
+				chosen = m;
+				break;
+			}
+		}
+		if (!chosen) {
+			ds_buf tags;
+			ds_buf_init(&tags, 2048);
+			list_tags(ms, &tags);
+			ds_error_set(err, DS_ENOENT, "no image tagged '%s' in '%s'", tag, dir);
+			ds_error_hint(err, "the layout has: %s", tags.len ? tags.data : "no tags");
+			ds_buf_release(&tags);
+			return -1;
+		}
+	} else if (json_array_size(ms) == 1) {
+		chosen = json_array_get(ms, 0);
+	} else {
+		ds_buf tags;
+		ds_buf_init(&tags, 2048);
+		list_tags(ms, &tags);
+		ds_error_set(err, DS_EINVAL, "'%s' holds %zu images: name one with oci:%s:TAG", dir,
+			     json_array_size(ms), dir);
+		ds_error_hint(err, "the layout has: %s", tags.len ? tags.data : "no tags");
+		ds_buf_release(&tags);
+		return -1;
+	}
+	if (ds_store_open(&store, dir, 0, err) < 0)
+		return -1;
+	img = ds_xcalloc(1, sizeof(*img));
+	img->store = store;
+	img->owns_store = 1;
+	if (ds_descriptor_parse(chosen, "index.json entry", digest, &size, &mt, err) < 0)
+		goto fail;
+	if (mt && (!strcmp(mt, DS_MEDIA_OCI_INDEX) || !strcmp(mt, DS_MEDIA_DOCKER_LIST))) {
+		ds_buf nb;
+		ds_buf_init(&nb, DS_INDEX_MAX + 1);
+		if (size > DS_INDEX_MAX || ds_store_read_blob(store, digest, DS_INDEX_MAX, &nb, err) < 0) {
+			ds_buf_release(&nb);
+			if (size > DS_INDEX_MAX)
+				ds_error_set(err, DS_EFORMAT, "nested index %s is too large", digest);
+			goto fail;
+		}
+		nested = ds_json_parse(nb.data, nb.len, "nested index", err);
+		ds_buf_release(&nb);
+		if (!nested || ds_index_select(nested, platform, dir, &chosen, err) < 0 ||
+		    ds_descriptor_parse(chosen, "index entry", digest, &size, &mt, err) < 0)
+			goto fail;
+	}
+	if (size > DS_MANIFEST_MAX) {
+		ds_error_set(err, DS_EFORMAT, "manifest %s is %llu bytes, over the limit", digest,
+			     (unsigned long long)size);
+		goto fail;
+	}
+	ds_buf_init(&man, DS_MANIFEST_MAX + 1);
+	if (ds_store_read_blob(store, digest, DS_MANIFEST_MAX, &man, err) < 0) {
+		ds_buf_release(&man);
+		goto fail;
+	}
+	if (man.len != size) {
+		ds_buf_release(&man);
+		ds_error_set(err, DS_EFORMAT, "manifest %s is %zu bytes, the index says %llu", digest,
+			     man.len, (unsigned long long)size);
+		goto fail;
+	}
+	memcpy(img->manifest_digest, digest, DS_DIGEST_BUFSZ);
+	if (mt)
+		img->manifest_media_type = ds_xstrdup(mt);
+	img->manifest = ds_buf_detach(&man, &img->manifest_len);
+	if (ds_image_load_manifest(img, "manifest", err) < 0 || ds_image_check_blobs(img, err) < 0)
+		goto fail;
+	*out = img;
+	return 0;
+fail:
+	ds_error_wrap(err, "image layout '%s'", dir);
+	ds_image_free(img);
+	return -1;
+}
+
+static json_t *index_entry(const ds_image *img, const char *tag)
+{
+	json_t *d = json_object();
+	json_object_set_new(d, "mediaType", json_string(img->manifest_media_type));
+	json_object_set_new(d, "digest", json_string(img->manifest_digest));
+	json_object_set_new(d, "size", json_integer((json_int_t)img->manifest_len));
+	if (tag) {
+		json_t *a = json_object();
+		json_object_set_new(a, "org.opencontainers.image.ref.name", json_string(tag));
+		json_object_set_new(d, "annotations", a);
+	}
+	return d;
+}
+
+static int copy_blobs(ds_store *dst, const ds_image *img, ds_error *err)
+{
+	if (ds_store_copy_blob(dst, img->store, img->config_digest, err) < 0)
+		return -1;
+	for (size_t i = 0; i < img->n_layers; i++)
+		if (ds_store_copy_blob(dst, img->store, img->layers[i].digest, err) < 0)
+			return -1;
+	if (!ds_store_has(dst, img->manifest_digest)) {
+		char d[DS_DIGEST_BUFSZ];
+		if (ds_store_put(dst, img->manifest, img->manifest_len, d, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int write_index(const char *dir, const ds_image *img, json_t *old, const char **tags,
+		       size_t n_tags, ds_error *err)
+{
+	_cleanup_json_ json_t *idx = json_object();
+	_cleanup_buf_ ds_buf b = DS_BUF_INIT;
+	_cleanup_free_ char *p = ds_xasprintf("%s/index.json", dir);
+	json_t *ms = json_array();
+	json_t *m;
+	size_t i;
+
+	/* Keep the other images; a tag moves to the new image. */
+	json_array_foreach (json_object_get(old, "manifests"), i, m) {
+		const char *t = ref_name(m);
+		int replaced = 0;
+		for (size_t k = 0; t && k < n_tags; k++)
+			if (!strcmp(t, tags[k]))
+				replaced = 1;
+		if (!replaced)
+			json_array_append(ms, m);
+	}
+	for (i = 0; i < n_tags; i++)
+		json_array_append_new(ms, index_entry(img, tags[i]));
+	json_object_set_new(idx, "schemaVersion", json_integer(2));
+	json_object_set_new(idx, "mediaType", json_string(DS_MEDIA_OCI_INDEX));
+	json_object_set_new(idx, "manifests", ms);
+	ds_buf_init(&b, DS_INDEX_MAX);
+	if (ds_json_dump(idx, &b, err) < 0)
+		return -1;
+	return ds_write_file_atomic(p, b.data, b.len, err);
+}
+
+static void remove_store_tmp(const char *dir)
+{
+	_cleanup_free_ char *t = ds_xasprintf("%s/tmp", dir);
+	rmdir(t);
+}
+
+int ds_layout_write(const ds_image *img, const char *dir, const char **tags, size_t n_tags,
+		    ds_error *err)
+{
+	static const char marker[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
+	_cleanup_free_ char *tmp = NULL;
+	_cleanup_free_ char *mpath = NULL;
+	ds_store *dst = NULL;
+	struct stat st;
+
+	if (stat(dir, &st) == 0) {
+		_cleanup_buf_ ds_buf b = DS_BUF_INIT;
+		_cleanup_json_ json_t *old = NULL;
+		_cleanup_free_ char *ipath = ds_xasprintf("%s/index.json", dir);
+		int r;
+
+		if (!S_ISDIR(st.st_mode))
+			return ds_error_set(err, DS_EINVAL, "'%s' exists and is not a directory", dir);
+		mpath = ds_xasprintf("%s/oci-layout", dir);
+		if (!ds_path_exists(mpath)) {
+			/* An empty directory is fine to fill; anything else is the user's. */
+			if (rmdir(dir) < 0) {
+				ds_error_set(err, DS_EINVAL, "'%s' exists and is not an OCI image layout",
+					     dir);
+				return ds_error_hint(err, "choose another output with -o oci:DIR, or "
+							  "remove '%s'",
+						     dir);
+			}
+			goto fresh;
+		}
+		if (read_layout_marker(dir, err) < 0)
+			return ds_error_wrap(err, "cannot add to '%s'", dir);
+		ds_buf_init(&b, DS_INDEX_MAX + 1);
+		if (ds_read_file(ipath, DS_INDEX_MAX, &b, err) < 0)
+			return ds_error_wrap(err, "cannot add to '%s'", dir);
+		old = ds_json_parse(b.data, b.len, ipath, err);
+		if (!old)
+			return ds_error_wrap(err, "cannot add to '%s'", dir);
+		if (ds_store_open(&dst, dir, 1, err) < 0)
+			return -1;
+		r = copy_blobs(dst, img, err);
+		ds_store_free(dst);
+		remove_store_tmp(dir);
+		if (r < 0 || write_index(dir, img, old, tags, n_tags, err) < 0)
+			return ds_error_wrap(err, "cannot write '%s'", dir);
+		return 0;
+	}
+fresh:
+	tmp = ds_mkdtemp_beside(dir, err);
+	if (!tmp)
+		return -1;
+	mpath = mpath ? (free(mpath), ds_xasprintf("%s/oci-layout", tmp)) :
+			ds_xasprintf("%s/oci-layout", tmp);
+	if (ds_store_open(&dst, tmp, 1, err) < 0)
+		goto fail;
+	if (copy_blobs(dst, img, err) < 0 ||
+	    ds_write_file_atomic(mpath, marker, sizeof(marker) - 1, err) < 0 ||
+	    write_index(tmp, img, NULL, tags, n_tags, err) < 0)
+		goto fail;
+	dst = ds_store_free(dst);
+	remove_store_tmp(tmp);
+	if (chmod(tmp, 0755) < 0 || rename(tmp, dir) < 0) {
+		ds_error_set_errno(err, errno, "cannot move the image into '%s'", dir);
+		goto fail;
+	}
+	return 0;
+fail:
+	ds_store_free(dst);
+	ds_rm_rf(tmp);
+	return ds_error_wrap(err, "cannot write '%s'", dir);
+}

@@ -1,0 +1,39 @@
+/* Internal to libdsbuild: pieces of the OCI image model shared by the
+ * layout, archive and registry code. */
+#ifndef DS_OCI_OCI_H
+#define DS_OCI_OCI_H
+
+#include <dsbuild/image.h>
+
+/* Parses "os/arch[/variant]"; arm64 implies variant v8. */
+int ds_platform_parse(const char *s, char os[32], char arch[32], char variant[32], ds_error *err);
+
+/* Validates a descriptor object; what names it in errors. */
+int ds_descriptor_parse(const json_t *d, const char *what, char digest[DS_DIGEST_BUFSZ],
+			uint64_t *size, const char **media_type, ds_error *err);
+
+/* Picks the entry of index's "manifests" for platform (NULL = host).
+ * *out is borrowed from index. */
+int ds_index_select(const json_t *index, const char *platform, const char *name, json_t **out,
+		    ds_error *err);
+
+/* With img->store, img->manifest(_len) and img->manifest_digest set (the
+ * bytes already verified), parses the manifest and loads the config. */
+int ds_image_load_manifest(ds_image *img, const char *name, ds_error *err);
+
+/* Every layer blob present with the size its descriptor says. */
+int ds_image_check_blobs(const ds_image *img, ds_error *err);
+
+int ds_layout_open(ds_image **out, const char *dir, const char *tag, const char *platform,
+		   ds_error *err);
+int ds_archive_open(ds_image **out, const ds_ref *ref, const char *platform, ds_error *err);
+
+/* tags: plain tags for the layout's ref.name annotations. */
+int ds_layout_write(const ds_image *img, const char *dir, const char **tags, size_t n_tags,
+		    ds_error *err);
+int ds_archive_write_oci(const ds_image *img, const char *file, const char **tags, size_t n_tags,
+			 ds_error *err);
+int ds_archive_write_docker(const ds_image *img, const char *file, const char **repo_tags,
+			    size_t n_tags, ds_error *err);
+
+#endif

@@ -1,0 +1,48 @@
+/* Ignore rules in gitignore syntax (.dsbuildignore) or Docker's syntax
+ * (.dockerignore): blank lines and '#' comments skipped, '!' re-includes,
+ * trailing '/' matches directories only, '*' '?' '[...]' never cross '/',
+ * '**' crosses directories, '\' escapes.  The last matching rule wins. */
+#ifndef DS_SOURCE_IGNORE_H
+#define DS_SOURCE_IGNORE_H
+
+#include <stddef.h>
+#include <dsbuild/error.h>
+
+typedef enum {
+	DS_IGNORE_GIT,    /* a pattern with no '/' (other than a trailing one)
+	                     matches at any depth */
+	DS_IGNORE_DOCKER, /* every pattern is anchored at the root (Docker) */
+} ds_ignore_syntax;
+
+typedef enum {
+	DS_IGNORE_NONE = 0,    /* no rule matched */
+	DS_IGNORE_EXCLUDE = 1, /* the last matching rule excludes the path */
+	DS_IGNORE_INCLUDE = 2, /* the last matching rule is a '!' re-include */
+} ds_ignore_result;
+
+typedef struct ds_ignore ds_ignore;
+
+/* Parses text (len bytes, need not be NUL-terminated).  name is the file
+ * name used in errors ("'.dsbuildignore' line 3: ...").  At most
+ * DS_IGNORE_MAX_RULES rules of DS_IGNORE_MAX_LINE bytes each. */
+#define DS_IGNORE_MAX_RULES 10000
+#define DS_IGNORE_MAX_LINE 4096
+int ds_ignore_parse(ds_ignore **out, const char *name, const char *text, size_t len,
+		    ds_ignore_syntax syntax, ds_error *err);
+ds_ignore *ds_ignore_free(ds_ignore *ig);
+
+/* Matches a path relative to the tree root, '/'-separated, no leading
+ * "./" or '/'.  is_dir says whether the path is a directory.  Only the
+ * path itself is tested: the caller walks top-down and does not descend
+ * into excluded directories unless ds_ignore_may_reinclude() says a
+ * later rule could re-include something below. */
+ds_ignore_result ds_ignore_match(const ds_ignore *ig, const char *path, int is_dir);
+
+/* 1 when some '!' rule could match a path under dir (so the walk must
+ * descend into an excluded directory), else 0. */
+int ds_ignore_may_reinclude(const ds_ignore *ig, const char *dir);
+
+/* Number of rules parsed (for tests and `dsbuild detect`). */
+size_t ds_ignore_count(const ds_ignore *ig);
+
+#endif
