@@ -105,6 +105,22 @@ fail() {
 	exit 1
 }
 
+# soft CMD...: runs a self-contained check (assertions included) in a
+# subshell; a failure is reported and remembered but the test goes on, so
+# one run shows every broken case of a list.  soft_done fails if any did.
+_soft_failed=()
+soft() {
+	if ! ("$@"); then
+		_soft_failed+=("$*")
+	fi
+}
+soft_done() {
+	if [ ${#_soft_failed[@]} -gt 0 ]; then
+		fail "${#_soft_failed[@]} check(s) failed:
+$(printf '  %s\n' "${_soft_failed[@]}")"
+	fi
+}
+
 # Prints a section title so a failure's log says where it was.
 step() {
 	echo "--- $*"
