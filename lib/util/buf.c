@@ -1,4 +1,5 @@
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,9 @@ static int grow(ds_buf *b, size_t extra)
 	if (!b->max)
 		b->max = DS_BUF_DEFAULT_MAX;
 	if (extra > b->max || b->len > b->max - extra)
+		return -1;
+	/* A max near SIZE_MAX must not let the size or its doubling wrap. */
+	if (extra > SIZE_MAX / 2 - 1 - b->len)
 		return -1;
 	want = b->len + extra + 1;
 	if (want <= b->alloc)
