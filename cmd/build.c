@@ -231,8 +231,9 @@ int cmd_build(int argc, char **argv)
 			break;
 		case OPT_ENV:
 			if (!strchr(optarg, '=') || optarg[0] == '=') {
-				rc = cmd_usage_error("build", "invalid --env '%s': write KEY=VALUE",
-						     optarg);
+				ds_error_set(&err, DS_EINVAL, "invalid --env '%s'", optarg);
+				ds_error_hint(&err, "write --env KEY=VALUE");
+				rc = cmd_report(&err);
 				goto out;
 			}
 			strv_push(&env, optarg);
@@ -255,8 +256,11 @@ int cmd_build(int argc, char **argv)
 			break;
 		case OPT_WORKDIR:
 			if (optarg[0] != '/') {
-				rc = cmd_usage_error("build", "--workdir '%s' must be an absolute path",
-						     optarg);
+				ds_error_set(&err, DS_EINVAL, "invalid --workdir '%s': it must be an "
+							      "absolute path",
+					     optarg);
+				ds_error_hint(&err, "write e.g. --workdir /workspace/src");
+				rc = cmd_report(&err);
 				goto out;
 			}
 			o.workdir = optarg;

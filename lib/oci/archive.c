@@ -457,9 +457,10 @@ static int extract(const char *file, const char *dir, ds_error *err)
 
 	archive_read_support_format_tar(a);
 	archive_read_support_filter_all(a);
+	/* Paths are checked below and then made absolute under dir, so only
+	 * the '..' and symlink guards apply. */
 	archive_write_disk_set_options(disk, ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-						     ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-						     ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
+						     ARCHIVE_EXTRACT_SECURE_SYMLINKS);
 	if (archive_read_open_filename(a, file, 65536) != ARCHIVE_OK) {
 		int e = archive_errno(a);
 		if (e == ENOENT)
@@ -470,7 +471,9 @@ static int extract(const char *file, const char *dir, ds_error *err)
 		goto out;
 	}
 	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
-		const char *p = archive_entry_pathname(ae);
+		_cleanup_free_ char *p = archive_entry_pathname(ae) ?
+						 ds_xstrdup(archive_entry_pathname(ae)) :
+						 NULL;
 		mode_t type = archive_entry_filetype(ae);
 		_cleanup_free_ char *full = NULL;
 
