@@ -329,6 +329,13 @@ $(_show_run "dsbuild build --json $*")"
 	printf '%s' "$out" | jq -e '.digest | test("^sha256:[0-9a-f]{64}$")' >/dev/null ||
 		fail "dsbuild build --json printed no manifest digest
 $(_show_run "dsbuild build --json $*")"
+	printf '%s\n' "$out" >"$T/.build.json"
+}
+
+# last_json: the --json output of the last build_json/build_digest (which
+# also works after `d=$(build_digest ...)`, a subshell).
+last_json() {
+	cat "$T/.build.json"
 }
 
 # build_digest ARGS...: (re)builds and prints the manifest digest.
