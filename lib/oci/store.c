@@ -211,8 +211,14 @@ int ds_blob_writer_new(ds_blob_writer **out, ds_store *s, ds_error *err)
 		int e = errno;
 		/* tmp/ may be missing in a layout written by another tool */
 		_cleanup_free_ char *dir = ds_xasprintf("%s/tmp", s->root);
-		if (e == ENOENT && mkdir(dir, 0755) == 0)
+		if (e == ENOENT && mkdir(dir, 0755) == 0) {
+			/* a failed mkostemp() has already replaced the XXXXXX */
+			free(w->tmp);
+			w->tmp = ds_xasprintf("%s/tmp/blob-XXXXXX", s->root);
 			w->fd = mkostemp(w->tmp, O_CLOEXEC);
+			if (w->fd < 0)
+				e = errno;
+		}
 		if (w->fd < 0) {
 			ds_error_set_errno(err, e, "cannot create a temporary file in '%s'", dir);
 			free(w->tmp);
