@@ -48,6 +48,7 @@ const char cmd_build_usage[] =
 	"Other\n"
 	"  --cache-dir DIR       blob cache (default $DSBUILD_CACHE, else\n"
 	"                        $XDG_CACHE_HOME/dsbuild, else ~/.cache/dsbuild)\n"
+	"  --no-cache            rebuild every layer, even those the cache has\n"
 	"  --json                print the result as JSON on stdout\n"
 	"  -q, --quiet           print only errors\n"
 	"  -h, --help            show this help\n"
@@ -77,6 +78,7 @@ enum {
 	OPT_CACHE,
 	OPT_JSON,
 	OPT_LEVEL,
+	OPT_NO_CACHE,
 };
 
 typedef struct ui {
@@ -85,6 +87,7 @@ typedef struct ui {
 	int progress_shown;
 	time_t last;
 	json_t *skipped;
+	json_t *cached; /* digests of layers reused from the cache */
 } ui;
 
 static void on_event(void *data, const ds_event *ev)
@@ -141,11 +144,14 @@ static void on_event(void *data, const ds_event *ev)
 		}
 		break;
 	case DS_EVENT_LAYER_DONE:
+		if (ev->cached && u->cached)
+			json_object_set_new(u->cached, ev->layer->digest, json_true());
 		if (u->progress_shown)
 			fprintf(stderr, "\r\033[K");
 		if (!u->quiet && !u->json) {
 			cmd_human_size(ev->layer->size, a, sizeof(a));
-			fprintf(stderr, "layer %s: %s %s\n", ev->text, ev->layer->digest, a);
+			fprintf(stderr, "layer %s: %s %s%s\n", ev->text, ev->layer->digest, a,
+				ev->cached ? " (cached)" : "");
 		}
 		break;
 	}
@@ -201,6 +207,7 @@ int cmd_build(int argc, char **argv)
 		{ "cache-dir", required_argument, NULL, OPT_CACHE },
 		{ "gzip-level", required_argument, NULL, OPT_LEVEL },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -296,6 +303,9 @@ int cmd_build(int argc, char **argv)
 		case OPT_JSON:
 			u.json = 1;
 			break;
+		case OPT_NO_CACHE:
+			o.no_cache = 1;
+			break;
 		case 'q':
 			u.quiet = 1;
 			break;
@@ -381,8 +391,10 @@ int cmd_build(int argc, char **argv)
 	}
 
 	u.tty = isatty(2);
-	if (u.json)
+	if (u.json) {
 		u.skipped = json_array();
+		u.cached = json_object();
+	}
 	{
 		/* the ignore file in use, for the secrets warning's advice */
 		char *p = malloc(strlen(dir) + 20);
@@ -432,6 +444,8 @@ int cmd_build(int argc, char **argv)
 			json_object_set_new(lo, "mediaType", json_string(l->media_type));
 			if (l->created_by)
 				json_object_set_new(lo, "created_by", json_string(l->created_by));
+			json_object_set_new(lo, "cached",
+					    json_boolean(json_object_get(u.cached, l->digest) != NULL));
 			json_array_append_new(ls, lo);
 		}
 		json_object_set_new(j, "digest", json_string(res.image->manifest_digest));
@@ -484,6 +498,7 @@ out:
 	free(refs);
 	free(default_out);
 	json_decref(u.skipped);
+	json_decref(u.cached);
 	strv_release(&outputs);
 	strv_release(&tags);
 	strv_release(&env);

@@ -297,6 +297,8 @@ int ds_build(ds_build_result *out, const ds_build_opts *o, ds_error *err)
 	size_t n_layers = 0;
 	ds_layer_writer *lw = NULL;
 	ds_layer_info info;
+	_cleanup_free_ char *cache_key = NULL;
+	int cached = 0;
 	progress_ctx pc;
 	ds_event ev;
 	char sz[32];
@@ -349,15 +351,29 @@ int ds_build(ds_build_result *out, const ds_build_opts *o, ds_error *err)
 	lo.threads = o->threads;
 	lo.progress = on_progress;
 	lo.progress_data = &pc;
-	if (ds_layer_writer_new(&lw, cache, &lo, err) < 0)
-		goto out;
-	if (ds_source_write_layer(res.source, lw, DS_APP_DIR + 1, DS_APP_UID, DS_APP_GID, res.epoch,
-				  err) < 0) {
-		lw = ds_layer_writer_free(lw);
-		goto out;
+	{
+		/* Same tree, epoch and level → the same layer: reuse it. */
+		char tree[DS_DIGEST_BUFSZ];
+		if (ds_source_hash(res.source, tree, err) < 0)
+			goto out;
+		cache_key = ds_xasprintf("app-layer/v1 prefix=%s uid=%d gid=%d mtime=%lld level=%d %s",
+					 DS_APP_DIR + 1, DS_APP_UID, DS_APP_GID,
+					 (long long)res.epoch, lo.gzip_level, tree);
 	}
-	if (ds_layer_writer_finish(lw, &info, err) < 0)
-		goto out;
+	cached = !o->no_cache && ds_layer_cache_get(cache, cache_key, &info);
+	if (!cached) {
+		if (ds_layer_writer_new(&lw, cache, &lo, err) < 0)
+			goto out;
+		if (ds_source_write_layer(res.source, lw, DS_APP_DIR + 1, DS_APP_UID, DS_APP_GID,
+					  res.epoch, err) < 0) {
+			lw = ds_layer_writer_free(lw);
+			goto out;
+		}
+		if (ds_layer_writer_finish(lw, &info, err) < 0)
+			goto out;
+		/* A cache that cannot be written only costs speed next time. */
+		ds_layer_cache_put(cache, cache_key, &info, NULL);
+	}
 	layers = ds_xrealloc(layers, (n_layers + 1) * sizeof(*layers));
 	memset(&layers[n_layers], 0, sizeof(*layers));
 	layers[n_layers].media_type = ds_xstrdup(DS_MEDIA_LAYER_GZIP);
@@ -367,7 +383,8 @@ int ds_build(ds_build_result *out, const ds_build_opts *o, ds_error *err)
 	layers[n_layers].created_by = ds_xasprintf("dsbuild: app source at %s (%zu entries, %s)",
 						   DS_APP_DIR, res.source->n_files, sz);
 	n_layers++;
-	ev = (ds_event){ .type = DS_EVENT_LAYER_DONE, .text = "app", .layer = &layers[n_layers - 1] };
+	ev = (ds_event){ .type = DS_EVENT_LAYER_DONE, .text = "app", .layer = &layers[n_layers - 1],
+			 .cached = cached };
 	emit(o, &ev);
 
 	/* Config: rootfs and history follow the layers. */

@@ -32,6 +32,7 @@ typedef struct ds_event {
 	const ds_source *source;
 	const ds_source_skip *skip;
 	const ds_layer_desc *layer;
+	int cached;  /* LAYER_DONE: reused from the layer cache */
 } ds_event;
 
 typedef void (*ds_event_fn)(void *data, const ds_event *ev);
@@ -59,6 +60,7 @@ typedef struct ds_build_opts {
 	ds_strv annotations;        /* "K=V" */
 	int gzip_level;
 	int threads;
+	int no_cache;               /* rebuild every layer even if the cache has it */
 	ds_event_fn on_event;
 	void *event_data;
 } ds_build_opts;

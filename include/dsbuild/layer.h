@@ -75,6 +75,18 @@ int ds_layer_writer_finish(ds_layer_writer *w, ds_layer_info *info, ds_error *er
 /* Discards an unfinished layer.  NULL-safe; returns NULL. */
 ds_layer_writer *ds_layer_writer_free(ds_layer_writer *w);
 
+/* The layer cache maps a key — a string naming everything that determines a
+ * layer's bytes (inputs' hashes, format version, gzip level, ...) — to a
+ * finished layer in the store, so a rebuild with the same inputs reuses the
+ * compressed blob: no tar, no compression.  Entries live in
+ * STORE/layers/<sha256 of key>.json; an entry whose blob is gone is a miss.
+ * Keys must not contain credentials. */
+
+/* 1 and *out filled on a hit, 0 on a miss (or an unreadable entry). */
+int ds_layer_cache_get(ds_store *store, const char *key, ds_layer_info *out);
+int ds_layer_cache_put(ds_store *store, const char *key, const ds_layer_info *info,
+		       ds_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -59,6 +59,10 @@ ds_source *ds_source_free(ds_source *src);
 int ds_source_write_layer(const ds_source *src, ds_layer_writer *w, const char *prefix,
 			  uint32_t uid, uint32_t gid, int64_t mtime, ds_error *err);
 
+/* A digest of everything the app layer is made of: each entry's path, type,
+ * mode, link target and content (SHA-256 of its bytes).  Reads every file. */
+int ds_source_hash(const ds_source *src, char out[DS_DIGEST_BUFSZ], ds_error *err);
+
 typedef enum {
 	DS_EPOCH_ENV = 1,     /* SOURCE_DATE_EPOCH */
 	DS_EPOCH_GIT,         /* last commit time of the tree */

@@ -28,6 +28,7 @@ struct deb_index {
 	strmap names;
 	strmap provides;
 	int provides_built;
+	const char *const *script_only;
 	char **owned;   /* strings allocated for provides versions */
 	size_t n_owned;
 };
@@ -129,6 +130,19 @@ deb_index *deb_index_free(deb_index *ix)
 	free(ix->where);
 	free(ix);
 	return NULL;
+}
+
+void deb_index_set_script_only(deb_index *ix, const char *const *names)
+{
+	ix->script_only = names;
+}
+
+int deb_index_script_only(const deb_index *ix, const char *name)
+{
+	for (const char *const *p = ix->script_only; p && *p; p++)
+		if (strcmp(*p, name) == 0)
+			return 1;
+	return 0;
 }
 
 const char *deb_index_where(const deb_index *ix)

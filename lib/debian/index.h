@@ -55,6 +55,13 @@ typedef struct deb_provide {
 int deb_index_providers(const deb_provide **out, size_t *n, deb_index *ix, const char *name,
 			ds_error *err);
 
+/* Names whose appearance in a dependency group makes the group count as
+ * met: packages only maintainer scripts use (dpkg, debconf), which are
+ * never run.  names is borrowed (NULL-terminated) and must outlive ix;
+ * requests naming them are still honoured. */
+void deb_index_set_script_only(deb_index *ix, const char *const *names);
+int deb_index_script_only(const deb_index *ix, const char *name);
+
 /* The suite name given to deb_index_new(). */
 const char *deb_index_where(const deb_index *ix);
 const char *deb_index_arch(const deb_index *ix);

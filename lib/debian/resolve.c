@@ -219,6 +219,10 @@ static int process_field(resolver *r, size_t pkg, const char *text, const char *
 		int rc = 0, failed = 0;
 
 		for (size_t a = 0; a < d.v[g].n && rc == 0; a++) {
+			if (deb_index_script_only(r->ix, d.v[g].alts[a].name)) {
+				rc = 1;
+				break;
+			}
 			rc = satisfied(r, &d.v[g].alts[a], err);
 			if (rc < 0)
 				goto fail;

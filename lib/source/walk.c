@@ -609,3 +609,75 @@ int ds_source_write_layer(const ds_source *src, ds_layer_writer *w, const char *
 	}
 	return 0;
 }
+
+int ds_source_hash(const ds_source *src, char out[DS_DIGEST_BUFSZ], ds_error *err)
+{
+	_cleanup_close_ int rootfd = open(src->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	static __thread char buf[131072];
+	ds_sha256 all;
+
+	if (rootfd < 0)
+		return ds_error_set_errno(err, errno, "cannot open '%s'", src->root);
+	if (ds_sha256_init(&all, err) < 0)
+		return -1;
+	for (size_t i = 0; i < src->n_files; i++) {
+		const ds_source_file *f = &src->files[i];
+		char line[64];
+
+		/* NUL-separated fields cannot be confused with names. */
+		ds_sha256_update(&all, f->path, strlen(f->path) + 1);
+		snprintf(line, sizeof(line), "%d %o %llu", f->type, f->mode,
+			 (unsigned long long)f->size);
+		ds_sha256_update(&all, line, strlen(line) + 1);
+		if (f->link)
+			ds_sha256_update(&all, f->link, strlen(f->link) + 1);
+		if (f->type == DS_ENTRY_FILE) {
+			_cleanup_close_ int fd = openat(rootfd, f->path,
+							O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+			uint64_t seen = 0;
+			ds_sha256 h;
+			char d[DS_DIGEST_BUFSZ];
+
+			if (fd < 0) {
+				ds_sha256_release(&all);
+				ds_error_set_errno(err, errno, "cannot read '%s'", f->path);
+				return ds_error_hint(err, "make it readable (chmod +r), or leave it "
+							  "out with a line '%s' in .dsbuildignore",
+						     f->path);
+			}
+			if (ds_sha256_init(&h, err) < 0) {
+				ds_sha256_release(&all);
+				return -1;
+			}
+			for (;;) {
+				ssize_t n = read(fd, buf, sizeof(buf));
+				if (n < 0 && errno == EINTR)
+					continue;
+				if (n < 0) {
+					int e = errno;
+					ds_sha256_release(&h);
+					ds_sha256_release(&all);
+					return ds_error_set_errno(err, e, "cannot read '%s'", f->path);
+				}
+				if (n == 0)
+					break;
+				ds_sha256_update(&h, buf, (size_t)n);
+				seen += (uint64_t)n;
+				if (ds_canceled()) {
+					ds_sha256_release(&h);
+					ds_sha256_release(&all);
+					return ds_error_set(err, DS_ECANCELED, "interrupted");
+				}
+			}
+			ds_sha256_final(&h, d);
+			if (seen != f->size) {
+				ds_sha256_release(&all);
+				return ds_error_set(err, DS_EIO, "'%s' changed while it was being read",
+						    f->path);
+			}
+			ds_sha256_update(&all, d, strlen(d) + 1);
+		}
+	}
+	ds_sha256_final(&all, out);
+	return 0;
+}
