@@ -1004,3 +1004,32 @@ int reg_send_token_request(ds_reg_conn *c, const reg_req *req, const char *authz
 			return -1;
 	}
 }
+
+int reg_open(ds_reg_conn **out, const char *domain, const char *host, const char *repo,
+	     const ds_registry_opts *opts, ds_error *err)
+{
+	ds_reg *r = NULL;
+	ds_reg_conn *c = NULL;
+
+	if (reg_new(&r, domain, host, opts, err) < 0)
+		return -1;
+	r->repo = repo ? ds_xstrdup(repo) : NULL;
+	if (reg_conn_new(&c, r, err) < 0 || reg_ping(c, err) < 0) {
+		reg_conn_free(c);
+		reg_free(r);
+		return -1;
+	}
+	*out = c;
+	return 0;
+}
+
+void reg_close(ds_reg_conn *c)
+{
+	ds_reg *r;
+
+	if (!c)
+		return;
+	r = c->reg;
+	reg_conn_free(c);
+	reg_free(r);
+}

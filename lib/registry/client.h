@@ -121,6 +121,11 @@ ds_reg_conn *reg_conn_free(ds_reg_conn *c);
  * and learns the auth challenge. */
 int reg_ping(ds_reg_conn *c, ds_error *err);
 
+/* reg_new() + a connection + reg_ping(); reg_close() frees both. */
+int reg_open(ds_reg_conn **out, const char *domain, const char *host, const char *repo,
+	     const ds_registry_opts *opts, ds_error *err);
+void reg_close(ds_reg_conn *c);
+
 void reg_resp_init(reg_resp *r);
 void reg_resp_release(reg_resp *r);
 void reg_resp_reset(reg_resp *r);
