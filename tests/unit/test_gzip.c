@@ -9,6 +9,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <dirent.h>
+
 #include <dsbuild/error.h>
 
 #include "oci/gzip.h"
@@ -452,6 +454,71 @@ static void test_free_unfinished(void)
 	free(d);
 }
 
+static int count_threads(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void test_thread_lifecycle(void)
+{
+	size_t n = 6 * BLOCK;
+	unsigned char *d = make_random(n, 29);
+	int base = count_threads();
+	struct out o;
+	ds_gzip *z = NULL;
+	ds_error err = DS_ERROR_INIT;
+
+	/* Counted relative to base: sanitizers may run a thread of their own. */
+	ok(base >= 1, "counting threads in /proc/self/task (%d)", base);
+	out_init(&o);
+	ds_gzip_new(&z, 1, 1, sink, &o, &err);
+	ds_gzip_write(z, d, n, &err);
+	ok(count_threads() == base, "threads 1: no worker thread after 6 blocks");
+	ds_gzip_finish(z, &err);
+	z = ds_gzip_free(z);
+	free(o.p);
+
+	out_init(&o);
+	ds_gzip_new(&z, 1, 8, sink, &o, &err);
+	ds_gzip_write(z, d, BLOCK, &err);
+	ds_gzip_finish(z, &err);
+	ok(count_threads() == base && check_inflate(&o, d, BLOCK) == 0,
+	   "threads 8, one block: compressed without starting a thread");
+	z = ds_gzip_free(z);
+	free(o.p);
+
+	out_init(&o);
+	ds_gzip_new(&z, 1, 3, sink, &o, &err);
+	ds_gzip_write(z, d, n, &err);
+	ok(count_threads() == base + 3, "threads 3: 3 workers while streaming (%d)",
+	   count_threads() - base);
+	ok(ds_gzip_finish(z, &err) == 0 && count_threads() == base, "finish joins the workers");
+	z = ds_gzip_free(z);
+	free(o.p);
+
+	out_init(&o);
+	o.fail_at = 3;
+	ds_gzip_new(&z, 1, 3, sink, &o, &err);
+	int rc = ds_gzip_write(z, d, n, &err);
+	if (rc == 0) /* the failure surfaces in write or, if no block was done yet, in finish */
+		rc = ds_gzip_finish(z, &err);
+	ok(rc == -1 && err.code == DS_EIO && count_threads() == base,
+	   "a sink error joins the workers at once");
+	z = ds_gzip_free(z);
+	free(o.p);
+	free(d);
+}
+
 /* Last: the cancel flag is process-wide and cannot be reset. */
 static void test_cancel(void)
 {
@@ -484,6 +551,7 @@ int main(void)
 	test_gzip_tool();
 	test_sink_errors();
 	test_free_unfinished();
+	test_thread_lifecycle();
 	test_cancel();
 	return done_testing();
 }
