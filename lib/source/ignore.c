@@ -517,7 +517,7 @@ static int parse_line(struct compiler *c, ds_ignore_syntax syntax, size_t len, s
 			return 0; /* "", "!", "/": git matches nothing with these */
 		ret = compile_git(c, s, len, err);
 	} else {
-		const char *pat;
+		const char *pat = NULL;
 		ret = docker_pattern(c, s, len, &pat, &len, err);
 		if (ret <= 0)
 			return ret;
