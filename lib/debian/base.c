@@ -13,6 +13,7 @@
 
 #include <dsbuild/debian.h>
 
+#include "ds_config.h"
 #include "debian/depends.h"
 #include "debian/fetch.h"
 #include "debian/index.h"
@@ -23,7 +24,7 @@
 extern char **environ;
 
 /* Bumped whenever the layers built from the same packages would change. */
-#define DEB_LAYER_FORMAT "dsbuild-debian-layer-1"
+#define DEB_LAYER_FORMAT "dsbuild-debian-layer-2"
 
 static const char *const default_packages[] = { "python3", NULL };
 /* Installed from their .deb without their dependencies, which serve only
@@ -566,6 +567,9 @@ static int make_ca_bundle(ctx *c, deb_tree *t)
 	    deb_tree_add_file(t, "etc/ssl/certs/ca-certificates.crt", 0644, 0, 0, bundle.data,
 			      bundle.len, c->err) < 0)
 		goto out;
+	/* the bundle is what OpenSSL reads; the separate certificates (some
+	 * with non-ASCII names) only feed update-ca-certificates */
+	deb_tree_drop(t, "usr/share/ca-certificates/");
 	if (!deb_tree_has(t, "usr/lib/ssl/cert.pem") &&
 	    deb_tree_add_symlink(t, "usr/lib/ssl/cert.pem", "/etc/ssl/certs/ca-certificates.crt",
 				 c->err) < 0)
@@ -653,8 +657,8 @@ static void layer_key(ctx *c, int group, const ds_layer_opts *lo, char out[DS_DI
 	char line[512];
 
 	ds_sha256_init(&h, NULL);
-	snprintf(line, sizeof(line), "%s\ngroup %d\narch %s\nmtime %lld\ngzip %d\nca %d\n",
-		 DEB_LAYER_FORMAT, group, c->arch, (long long)c->o->mtime, lo->gzip_level,
+	snprintf(line, sizeof(line), "%s %s\ngroup %d\narch %s\nmtime %lld\ngzip %d\nca %d\n",
+		 DEB_LAYER_FORMAT, DS_VERSION, group, c->arch, (long long)c->o->mtime, lo->gzip_level,
 		 c->o->ca_certificates);
 	ds_sha256_update(&h, line, strlen(line));
 	for (size_t i = 0; i < c->n_set; i++) {

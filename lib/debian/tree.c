@@ -28,6 +28,7 @@ struct deb_tree {
 	uint64_t spool_len;
 	tree_entry *e;
 	size_t n, alloc;
+	size_t next_seq;
 	char **pkgs;
 	size_t n_pkgs;
 	char **warnings;
@@ -269,7 +270,7 @@ static tree_entry *push(deb_tree *t, ds_error *err)
 	}
 	e = &t->e[t->n];
 	memset(e, 0, sizeof(*e));
-	e->seq = t->n;
+	e->seq = t->next_seq++;
 	e->mtime = -1;
 	t->n++;
 	return e;
@@ -394,6 +395,21 @@ void deb_tree_each(const deb_tree *t, const char *prefix, void (*fn)(void *data,
 		if (t->e[i].type == DS_ENTRY_FILE &&
 		    strncmp(t->e[i].path, prefix, strlen(prefix)) == 0)
 			fn(data, t->e[i].path);
+}
+
+void deb_tree_drop(deb_tree *t, const char *prefix)
+{
+	size_t w = 0, n = strlen(prefix);
+
+	for (size_t i = 0; i < t->n; i++) {
+		if (strncmp(t->e[i].path, prefix, n) == 0) {
+			free(t->e[i].path);
+			free(t->e[i].link);
+			continue;
+		}
+		t->e[w++] = t->e[i];
+	}
+	t->n = w;
 }
 
 int deb_tree_used_toplevel(const deb_tree *t, const char *dir)

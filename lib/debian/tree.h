@@ -45,6 +45,9 @@ int deb_tree_read(const deb_tree *t, const char *path, size_t max, ds_buf *out, 
 void deb_tree_each(const deb_tree *t, const char *prefix, void (*fn)(void *data, const char *path),
 		   void *data);
 
+/* Removes every entry whose path starts with prefix. */
+void deb_tree_drop(deb_tree *t, const char *prefix);
+
 /* 1 when a .deb added had entries under this top-level directory before
  * merged-/usr rewriting ("lib64"). */
 int deb_tree_used_toplevel(const deb_tree *t, const char *dir);
