@@ -75,6 +75,7 @@ int ds_layer_writer_new(ds_layer_writer **out, ds_store *store, const ds_layer_o
 		goto fail;
 	}
 	if (archive_write_set_format_pax_restricted(w->ar) != ARCHIVE_OK ||
+	    archive_write_set_format_option(w->ar, "pax", "hdrcharset", "BINARY") != ARCHIVE_OK ||
 	    archive_write_add_filter_none(w->ar) != ARCHIVE_OK ||
 	    archive_write_set_bytes_per_block(w->ar, 10240) != ARCHIVE_OK ||
 	    archive_write_open2(w->ar, w, NULL, ar_write, NULL, NULL) != ARCHIVE_OK) {
@@ -88,43 +89,12 @@ fail:
 	return -1;
 }
 
-static int valid_utf8(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	while (*p) {
-		int n;
-		if (*p < 0x80)
-			n = 0;
-		else if ((*p & 0xe0) == 0xc0 && *p >= 0xc2)
-			n = 1;
-		else if ((*p & 0xf0) == 0xe0)
-			n = 2;
-		else if ((*p & 0xf8) == 0xf0 && *p <= 0xf4)
-			n = 3;
-		else
-			return 0;
-		p++;
-		while (n--) {
-			if ((*p & 0xc0) != 0x80)
-				return 0;
-			p++;
-		}
-	}
-	return 1;
-}
-
-/* Names are bytes on Linux.  Valid UTF-8 is stored as UTF-8 in the pax
- * header; anything else is stored raw.  Either way no locale is consulted,
- * so LC_ALL cannot change a layer's bytes. */
-static void set_name(struct archive_entry *ae, const char *path)
-{
-	if (valid_utf8(path))
-		archive_entry_set_pathname_utf8(ae, path);
-	else
-		archive_entry_copy_pathname(ae, path);
-}
-
+/* Names are bytes on Linux and go into the tar as given.  The pax writer
+ * runs in binary mode (hdrcharset=BINARY): in its default UTF-8 mode
+ * libarchive converts names from the current locale's charset, so the
+ * bytes depended on LC_ALL, a non-ASCII name failed ("Can't translate
+ * pathname") and, under the C locale dsbuild runs in, a name given as
+ * UTF-8 crashed libarchive 3.6 (it read the name back as NULL). */
 int ds_layer_writer_add(ds_layer_writer *w, const ds_layer_entry *e, ds_error *err)
 {
 	struct archive_entry *ae;
@@ -136,10 +106,12 @@ int ds_layer_writer_add(ds_layer_writer *w, const ds_layer_entry *e, ds_error *e
 	if (!e->path || !*e->path || e->path[0] == '/')
 		return ds_error_set(err, DS_EINVAL, "invalid layer path '%s'",
 				    e->path ? e->path : "");
+	if ((e->type == DS_ENTRY_SYMLINK || e->type == DS_ENTRY_HARDLINK) && (!e->link || !*e->link))
+		return ds_error_set(err, DS_EINVAL, "link '%s' has no target", e->path);
 	ae = archive_entry_new();
 	if (!ae)
 		return ds_error_set(err, DS_ENOMEM, "out of memory");
-	set_name(ae, e->path);
+	archive_entry_copy_pathname(ae, e->path);
 	archive_entry_set_mtime(ae, e->mtime, 0);
 	archive_entry_set_uid(ae, e->uid);
 	archive_entry_set_gid(ae, e->gid);
@@ -154,18 +126,12 @@ int ds_layer_writer_add(ds_layer_writer *w, const ds_layer_entry *e, ds_error *e
 		break;
 	case DS_ENTRY_SYMLINK:
 		archive_entry_set_filetype(ae, AE_IFLNK);
-		if (valid_utf8(e->link))
-			archive_entry_set_symlink_utf8(ae, e->link);
-		else
-			archive_entry_copy_symlink(ae, e->link);
+		archive_entry_copy_symlink(ae, e->link);
 		archive_entry_set_size(ae, 0);
 		break;
 	case DS_ENTRY_HARDLINK:
 		archive_entry_set_filetype(ae, AE_IFREG);
-		if (valid_utf8(e->link))
-			archive_entry_set_hardlink_utf8(ae, e->link);
-		else
-			archive_entry_copy_hardlink(ae, e->link);
+		archive_entry_copy_hardlink(ae, e->link);
 		archive_entry_set_size(ae, 0);
 		break;
 	default:

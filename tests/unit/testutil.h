@@ -62,7 +62,7 @@ __attribute__((unused)) static char *tu_tmpdir(const char *tag)
 	return p;
 }
 
-__attribute__((unused, format(printf, 1, 2))) static char *tu_fmt(const char *fmt, ...)
+__attribute__((unused, returns_nonnull, format(printf, 1, 2))) static char *tu_fmt(const char *fmt, ...)
 {
 	va_list ap;
 	char *p;
