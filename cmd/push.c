@@ -208,8 +208,13 @@ void cmd_progress_event(void *data, const ds_blob_event *ev)
 		if (p->line_shown)
 			fprintf(stderr, "\r\033[K");
 		p->line_shown = 0;
-		cmd_warn("%s %s %s: retrying (attempt %u): %s", p->verb, ev->what ? ev->what : "",
-			 short_digest(ev->digest), ev->attempt + 1, ev->text ? ev->text : "");
+		if (!ev->digest)
+			cmd_warn("%s: cannot reach the registry yet, retrying (attempt %u): %s",
+				 p->verb, ev->attempt + 1, ev->text ? ev->text : "");
+		else
+			cmd_warn("%s %s %s: retrying (attempt %u): %s", p->verb,
+				 ev->what ? ev->what : "", short_digest(ev->digest), ev->attempt + 1,
+				 ev->text ? ev->text : "");
 		break;
 	case DS_BLOB_DONE:
 		if (p->line_shown)

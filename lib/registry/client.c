@@ -876,8 +876,7 @@ static int is_tls_failure(CURLcode cc)
 	return cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_PEER_FAILED_VERIFICATION ||
 	       cc == CURLE_SSL_CERTPROBLEM || cc == CURLE_SSL_CIPHER ||
 	       cc == CURLE_SSL_CACERT_BADFILE || cc == CURLE_SSL_ISSUER_ERROR ||
-	       cc == CURLE_RECV_ERROR || cc == CURLE_GOT_NOTHING || cc == CURLE_SEND_ERROR ||
-	       cc == CURLE_WEIRD_SERVER_REPLY || cc == CURLE_SSL_PINNEDPUBKEYNOTMATCH;
+	       cc == CURLE_SSL_PINNEDPUBKEYNOTMATCH;
 }
 
 static int ping_scheme(ds_reg_conn *c, const char *scheme, reg_resp *resp, ds_error *err)
@@ -891,21 +890,7 @@ static int ping_scheme(ds_reg_conn *c, const char *scheme, reg_resp *resp, ds_er
 	r->plain = !strcmp(scheme, "http");
 	req.method = "GET";
 	req.url = "/v2/";
-	for (unsigned attempt = 1;; attempt++) {
-		if (send_impl(c, &req, &pv, resp, err) < 0)
-			return -1;
-		if (resp->curl_code != CURLE_OK && is_tls_failure(resp->curl_code) && !r->plain)
-			return 0; /* the caller decides about falling back */
-		if (!reg_should_retry(resp) || attempt > (unsigned)r->o.retries)
-			return 0;
-		char why[256];
-		reg_resp_reason(resp, why, sizeof(why));
-		ds_blob_event ev = { .type = DS_BLOB_RETRY, .what = "ping", .text = why,
-				     .attempt = attempt };
-		reg_emit(r, &ev);
-		if (reg_backoff(r, attempt, resp, err) < 0)
-			return -1;
-	}
+	return send_impl(c, &req, &pv, resp, err);
 }
 
 int reg_ping(ds_reg_conn *c, ds_error *err)
@@ -919,19 +904,41 @@ int reg_ping(ds_reg_conn *c, ds_error *err)
 
 	reg_resp_init(&https);
 	reg_resp_init(&http);
-	if (r->o.plain_http == DS_PLAIN_HTTP_ALWAYS) {
-		use = &http;
-		if (ping_scheme(c, "http", &http, err) < 0)
-			goto out;
-	} else {
-		if (ping_scheme(c, "https", &https, err) < 0)
-			goto out;
-		if (https.curl_code != CURLE_OK && may_fallback) {
+	for (unsigned attempt = 1;; attempt++) {
+		const reg_resp *last;
+		if (r->o.plain_http == DS_PLAIN_HTTP_ALWAYS) {
+			use = &http;
 			if (ping_scheme(c, "http", &http, err) < 0)
 				goto out;
-			if (http.curl_code == CURLE_OK)
-				use = &http;
+		} else {
+			use = &https;
+			if (ping_scheme(c, "https", &https, err) < 0)
+				goto out;
+			if (https.curl_code != CURLE_OK && may_fallback) {
+				/* a plain HTTP registry on loopback (or --tls-verify=false) */
+				if (ping_scheme(c, "http", &http, err) < 0)
+					goto out;
+				if (http.curl_code == CURLE_OK)
+					use = &http;
+			}
 		}
+		if (use->curl_code == CURLE_OK && !reg_should_retry(use))
+			break;
+		last = use->curl_code == CURLE_OK ? use : (http.curl_code && may_fallback ? &http : use);
+		/* a certificate problem will not go away by retrying */
+		if (is_tls_failure(https.curl_code) && use == &https && !may_fallback)
+			break;
+		if (!reg_should_retry(last) || attempt > (unsigned)r->o.retries)
+			break;
+		{
+			char why[256];
+			reg_resp_reason(last, why, sizeof(why));
+			ds_blob_event ev = { .type = DS_BLOB_RETRY, .what = "ping", .text = why,
+					     .attempt = attempt };
+			reg_emit(r, &ev);
+		}
+		if (reg_backoff(r, attempt, last, err) < 0)
+			goto out;
 	}
 	if (use->curl_code != CURLE_OK) {
 		ds_error_set(err, DS_ENET, "cannot reach registry '%s' at %s: %s", r->domain, r->base,
