@@ -155,16 +155,25 @@ static int run_gpgv(ctx *c, const char *url, const ds_buf *signed_text, ds_buf *
 		;
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		ds_buf e;
-		char *nl;
-		ds_buf_init(&e, 4096);
-		ds_read_file(errf, 4096, &e, NULL);
-		nl = strchr(e.data ? e.data : "", '\n');
-		/* the last meaningful line of gpgv's report */
-		while (e.len && (e.data[e.len - 1] == '\n' || e.data[e.len - 1] == ' '))
-			e.data[--e.len] = '\0';
-		nl = e.len ? strrchr(e.data, '\n') : NULL;
+		const char *why = NULL;
+		ds_buf_init(&e, 8192);
+		ds_read_file(errf, 8192, &e, NULL);
+		/* gpgv's line that says what was wrong */
+		for (char *line = e.data, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+			nl = strchr(line, '\n');
+			if (nl)
+				*nl = '\0';
+			if (strstr(line, "BAD signature") || strstr(line, "No public key") ||
+			    strstr(line, "Can't check signature") || strstr(line, "expired") ||
+			    strstr(line, "no valid OpenPGP data") || strstr(line, "no signature"))
+				why = line;
+			if (!nl)
+				break;
+		}
+		if (why && strncmp(why, "gpgv: ", 6) == 0)
+			why += 6;
 		ds_error_set(err, DS_EAUTH, "'%s': bad or unknown signature%s%s", url,
-			     e.len ? ": gpgv: " : "", e.len ? (nl ? nl + 1 : e.data) : "");
+			     why ? ": gpgv: " : "", why ? why : "");
 		ds_error_hint(err, "the mirror or the network may be tampering with the archive; "
 				   "if the keyring '%s' is outdated, update debian-archive-keyring",
 			      c->keyring);
@@ -249,6 +258,11 @@ static int load_source(ctx *c, size_t si)
 		} else {
 			ds_buf_add(&body, raw.data, raw.len);
 		}
+	} else if (strncmp(raw.data, "-----BEGIN PGP SIGNED MESSAGE-----", 34) != 0) {
+		ds_error_set(err, DS_EAUTH, "'%s' is not signed", url);
+		ds_error_hint(err, "use a mirror that serves signed InRelease files, or skip "
+				   "verification explicitly (--debian-allow-unverified)");
+		goto out;
 	} else if (run_gpgv(c, url, &raw, &body) < 0) {
 		goto out;
 	}

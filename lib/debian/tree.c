@@ -645,8 +645,11 @@ int deb_tree_add_deb(deb_tree *t, const char *path, const char *pkg, ds_buf *con
 	ds_buf_reset(md5sums);
 	archive_read_support_format_ar(a);
 	if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK) {
-		ds_error_set(err, DS_EFORMAT, "'%s': cannot read '%s': %s", pkg, path,
-			     archive_error_string(a));
+		if (access(path, R_OK) < 0)
+			ds_error_set_errno(err, errno, "'%s': cannot read '%s'", pkg, path);
+		else
+			ds_error_set(err, DS_EFORMAT, "'%s': not a Debian package (%s)", pkg,
+				     archive_error_string(a));
 		goto out;
 	}
 	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
@@ -686,7 +689,9 @@ int deb_tree_add_deb(deb_tree *t, const char *path, const char *pkg, ds_buf *con
 		}
 	}
 	if (r != ARCHIVE_EOF) {
-		ds_error_set(err, DS_EFORMAT, "'%s': corrupt package: %s", pkg, archive_error_string(a));
+		ds_error_set(err, DS_EFORMAT, "'%s': %s: %s", pkg,
+			     members ? "corrupt package" : "not a Debian package",
+			     archive_error_string(a));
 		goto out;
 	}
 	if (!have_control || !have_data) {
