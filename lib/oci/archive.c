@@ -370,8 +370,9 @@ int ds_archive_write_docker(const ds_image *img, const char *file, const char **
 		json_object_set_new(l, "digest", json_string(img->layers[i].diff_id));
 		json_object_set_new(l, "size", json_integer((json_int_t)sizes[i]));
 		json_array_append_new(layers, l);
-		json_array_append_new(ll, json_string_nocheck(ds_xasprintf(
-			"blobs/sha256/%s", ds_digest_hex(img->layers[i].diff_id))));
+		char lp[DS_DIGEST_BUFSZ + 16];
+		snprintf(lp, sizeof(lp), "blobs/sha256/%s", ds_digest_hex(img->layers[i].diff_id));
+		json_array_append_new(ll, json_string(lp));
 	}
 	json_object_set_new(man, "schemaVersion", json_integer(2));
 	json_object_set_new(man, "mediaType", json_string(DS_MEDIA_OCI_MANIFEST));
@@ -480,6 +481,15 @@ static int extract(const char *file, const char *dir, ds_error *err)
 		if (++n > ARCHIVE_MAX_ENTRIES) {
 			ds_error_set(err, DS_EFORMAT, "'%s' has more than %d entries", file,
 				     ARCHIVE_MAX_ENTRIES);
+			goto out;
+		}
+		/* A hard link entry would link (and, carrying pax data, overwrite)
+		 * a file outside dir: its target is not rewritten under dir, and
+		 * a relative one is resolved against the current directory. */
+		if (archive_entry_hardlink(ae)) {
+			ds_error_set(err, DS_EFORMAT, "'%s' has a hard link '%s', which image "
+						      "archives do not use",
+				     file, p ? p : "");
 			goto out;
 		}
 		if (type != AE_IFREG && type != AE_IFDIR) {
@@ -701,7 +711,13 @@ int ds_archive_open(ds_image **out, const ds_ref *ref, const char *platform, ds_
 			const char *s = strrchr(tag, '/');
 			tag = (c && (!s || c > s)) ? c + 1 : "latest";
 		}
-		r = ds_layout_open(&img, tmp, tag, platform, err);
+		r = ds_layout_open(&img, tmp, tag, platform, ref, err);
+		if (r < 0) {
+			/* its errors already name the archive */
+			ds_rm_rf(tmp);
+			free(tmp);
+			return -1;
+		}
 	}
 	if (r < 0) {
 		ds_rm_rf(tmp);

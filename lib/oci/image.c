@@ -306,7 +306,7 @@ int ds_image_open(ds_image **out, const ds_ref *ref, const char *platform, ds_er
 {
 	switch (ref->transport) {
 	case DS_TRANSPORT_OCI:
-		return ds_layout_open(out, ref->path, ref->tag, platform, err);
+		return ds_layout_open(out, ref->path, ref->tag, platform, NULL, err);
 	case DS_TRANSPORT_OCI_ARCHIVE:
 	case DS_TRANSPORT_DOCKER_ARCHIVE:
 		return ds_archive_open(out, ref, platform, err);

@@ -25,41 +25,53 @@ static void list_tags(const json_t *ms, ds_buf *b)
 	}
 }
 
-static int read_layout_marker(const char *dir, ds_error *err)
+/* How a layout is named in messages: the user's oci:DIR, or the archive
+ * an oci-archive:/docker-archive: was extracted from (never the temp dir). */
+typedef struct shown {
+	const char *path;      /* DIR or FILE */
+	const char *transport; /* "oci", "oci-archive", "docker-archive" */
+	int archive;
+} shown;
+
+static int read_layout_marker(const char *dir, const shown *sh, ds_error *err)
 {
 	_cleanup_free_ char *p = ds_xasprintf("%s/oci-layout", dir);
+	_cleanup_free_ char *pname = ds_xasprintf("%s/oci-layout", sh->path);
 	_cleanup_buf_ ds_buf b = DS_BUF_INIT;
 	_cleanup_json_ json_t *j = NULL;
 	struct stat st;
 
 	if (stat(dir, &st) < 0)
-		return ds_error_set_errno(err, errno, "cannot open image layout '%s'", dir);
+		return ds_error_set_errno(err, errno, "cannot open image layout '%s'", sh->path);
 	if (!S_ISDIR(st.st_mode))
-		return ds_error_set(err, DS_EINVAL, "'%s' is not a directory", dir);
+		return ds_error_set(err, DS_EINVAL, "'%s' is not a directory", sh->path);
 	ds_buf_init(&b, 4096);
 	if (ds_read_file(p, 4096, &b, err) < 0) {
 		if (err && err->code == DS_ENOENT) {
-			ds_error_set(err, DS_EFORMAT, "'%s' is not an OCI image layout: it has no "
+			ds_error_set(err, DS_EFORMAT, "'%s' is not an OCI image %s: it has no "
 						      "oci-layout file",
-				     dir);
-			return ds_error_hint(err, "write one with 'dsbuild build -o oci:%s' or "
-						  "'skopeo copy ... oci:%s'",
-					     dir, dir);
+				     sh->path, sh->archive ? "archive" : "layout");
+			return ds_error_hint(err, "write one with 'dsbuild build -o %s:%s' or "
+						  "'skopeo copy ... %s:%s'",
+					     sh->transport, sh->path, sh->transport, sh->path);
 		}
+		if (sh->archive)
+			return ds_error_set(err, err ? err->code : DS_EIO, "cannot read '%s'", pname);
 		return -1;
 	}
-	j = ds_json_parse(b.data, b.len, p, err);
+	j = ds_json_parse(b.data, b.len, pname, err);
 	if (!j)
 		return -1;
 	if (!json_is_string(json_object_get(j, "imageLayoutVersion")))
-		return ds_error_set(err, DS_EFORMAT, "'%s' has no imageLayoutVersion", p);
+		return ds_error_set(err, DS_EFORMAT, "'%s' has no imageLayoutVersion", pname);
 	return 0;
 }
 
 int ds_layout_open(ds_image **out, const char *dir, const char *tag, const char *platform,
-		   ds_error *err)
+		   const ds_ref *ref, ds_error *err)
 {
 	_cleanup_free_ char *ipath = ds_xasprintf("%s/index.json", dir);
+	_cleanup_free_ char *iname = NULL;
 	_cleanup_buf_ ds_buf b = DS_BUF_INIT;
 	_cleanup_json_ json_t *index = NULL;
 	_cleanup_json_ json_t *nested = NULL;
@@ -71,18 +83,29 @@ int ds_layout_open(ds_image **out, const char *dir, const char *tag, const char 
 	ds_image *img;
 	ds_store *store;
 	ds_buf man;
+	shown sh = { dir, "oci", 0 };
 
-	if (read_layout_marker(dir, err) < 0)
+	if (ref && ref->transport == DS_TRANSPORT_OCI_ARCHIVE)
+		sh = (shown){ ref->path, "oci-archive", 1 };
+	else if (ref && ref->transport == DS_TRANSPORT_DOCKER_ARCHIVE)
+		sh = (shown){ ref->path, "docker-archive", 1 };
+	iname = ds_xasprintf("%s/index.json", sh.path);
+	if (read_layout_marker(dir, &sh, err) < 0)
 		return -1;
 	ds_buf_init(&b, DS_INDEX_MAX + 1);
-	if (ds_read_file(ipath, DS_INDEX_MAX, &b, err) < 0)
+	if (ds_read_file(ipath, DS_INDEX_MAX, &b, err) < 0) {
+		if (sh.archive && err && err->code == DS_ENOENT)
+			return ds_error_set(err, DS_EFORMAT, "'%s' has no index.json", sh.path);
+		if (sh.archive)
+			return ds_error_set(err, err ? err->code : DS_EIO, "cannot read '%s'", iname);
 		return -1;
-	index = ds_json_parse(b.data, b.len, ipath, err);
+	}
+	index = ds_json_parse(b.data, b.len, iname, err);
 	if (!index)
 		return -1;
 	ms = json_object_get(index, "manifests");
 	if (!json_is_array(ms))
-		return ds_error_set(err, DS_EFORMAT, "'%s' has no manifests list", ipath);
+		return ds_error_set(err, DS_EFORMAT, "'%s' has no manifests list", iname);
 	if (tag) {
 		json_array_foreach (ms, i, m) {
 			const char *t = ref_name(m);
@@ -95,8 +118,9 @@ int ds_layout_open(ds_image **out, const char *dir, const char *tag, const char 
 			ds_buf tags;
 			ds_buf_init(&tags, 2048);
 			list_tags(ms, &tags);
-			ds_error_set(err, DS_ENOENT, "no image tagged '%s' in '%s'", tag, dir);
-			ds_error_hint(err, "the layout has: %s", tags.len ? tags.data : "no tags");
+			ds_error_set(err, DS_ENOENT, "no image tagged '%s' in '%s'", tag, sh.path);
+			ds_error_hint(err, "the %s has: %s", sh.archive ? "archive" : "layout",
+				      tags.len ? tags.data : "no tags");
 			ds_buf_release(&tags);
 			return -1;
 		}
@@ -106,9 +130,10 @@ int ds_layout_open(ds_image **out, const char *dir, const char *tag, const char 
 		ds_buf tags;
 		ds_buf_init(&tags, 2048);
 		list_tags(ms, &tags);
-		ds_error_set(err, DS_EINVAL, "'%s' holds %zu images: name one with oci:%s:TAG", dir,
-			     json_array_size(ms), dir);
-		ds_error_hint(err, "the layout has: %s", tags.len ? tags.data : "no tags");
+		ds_error_set(err, DS_EINVAL, "'%s' holds %zu images: name one with %s:%s:TAG",
+			     sh.path, json_array_size(ms), sh.transport, sh.path);
+		ds_error_hint(err, "the %s has: %s", sh.archive ? "archive" : "layout",
+			      tags.len ? tags.data : "no tags");
 		ds_buf_release(&tags);
 		return -1;
 	}
@@ -130,7 +155,7 @@ int ds_layout_open(ds_image **out, const char *dir, const char *tag, const char 
 		}
 		nested = ds_json_parse(nb.data, nb.len, "nested index", err);
 		ds_buf_release(&nb);
-		if (!nested || ds_index_select(nested, platform, dir, &chosen, err) < 0 ||
+		if (!nested || ds_index_select(nested, platform, sh.path, &chosen, err) < 0 ||
 		    ds_descriptor_parse(chosen, "index entry", digest, &size, &mt, err) < 0)
 			goto fail;
 	}
@@ -159,7 +184,7 @@ int ds_layout_open(ds_image **out, const char *dir, const char *tag, const char 
 	*out = img;
 	return 0;
 fail:
-	ds_error_wrap(err, "image layout '%s'", dir);
+	ds_error_wrap(err, "image %s '%s'", sh.archive ? "archive" : "layout", sh.path);
 	ds_image_free(img);
 	return -1;
 }
@@ -259,7 +284,7 @@ int ds_layout_write(const ds_image *img, const char *dir, const char **tags, siz
 			}
 			goto fresh;
 		}
-		if (read_layout_marker(dir, err) < 0)
+		if (read_layout_marker(dir, &(shown){ dir, "oci", 0 }, err) < 0)
 			return ds_error_wrap(err, "cannot add to '%s'", dir);
 		ds_buf_init(&b, DS_INDEX_MAX + 1);
 		if (ds_read_file(ipath, DS_INDEX_MAX, &b, err) < 0)

@@ -24,8 +24,11 @@ int ds_image_load_manifest(ds_image *img, const char *name, ds_error *err);
 /* Every layer blob present with the size its descriptor says. */
 int ds_image_check_blobs(const ds_image *img, ds_error *err);
 
+/* Opens the layout in dir.  ref, when not NULL, is what the user named
+ * (an oci-archive:/docker-archive: extracted into dir): errors name it,
+ * never dir. */
 int ds_layout_open(ds_image **out, const char *dir, const char *tag, const char *platform,
-		   ds_error *err);
+		   const ds_ref *ref, ds_error *err);
 int ds_archive_open(ds_image **out, const ds_ref *ref, const char *platform, ds_error *err);
 
 /* tags: plain tags for the layout's ref.name annotations. */
