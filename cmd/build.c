@@ -30,8 +30,15 @@ const char cmd_build_usage[] =
 	"                        tag 'latest')\n"
 	"\n"
 	"Base\n"
-	"  --base REF            scratch (default), oci:DIR[:TAG], oci-archive:FILE,\n"
-	"                        docker-archive:FILE\n"
+	"  --base REF            debian:SUITE (default debian:bookworm, or $DSBUILD_BASE):\n"
+	"                        a Python runtime built from Debian packages;\n"
+	"                        scratch; oci:DIR[:TAG]; oci-archive:FILE; docker-archive:FILE\n"
+	"  --apt PKG             add a Debian package (and what it needs); repeatable;\n"
+	"                        apt.txt in DIR does the same, one package per line\n"
+	"  --debian-mirror URL   Debian mirror (default $DSBUILD_DEBIAN_MIRROR, else\n"
+	"                        http://deb.debian.org/debian)\n"
+	"  --debian-allow-unverified  skip the archive signature check (hashes are\n"
+	"                        still checked); for mirrors without a keyring here\n"
 	"  --platform OS/ARCH    the platform to build for (default: this machine's)\n"
 	"\n"
 	"Config\n"
@@ -79,6 +86,9 @@ enum {
 	OPT_JSON,
 	OPT_LEVEL,
 	OPT_NO_CACHE,
+	OPT_APT,
+	OPT_DEBIAN_MIRROR,
+	OPT_DEBIAN_UNVERIFIED,
 };
 
 typedef struct ui {
@@ -124,6 +134,14 @@ static void on_event(void *data, const ds_event *ev)
 		if (!u->quiet && !u->json)
 			fprintf(stderr, "base: %s\n", ev->text);
 		break;
+	case DS_EVENT_INFO:
+		if (!u->quiet && !u->json)
+			fprintf(stderr, "  %s\n", ev->text);
+		break;
+	case DS_EVENT_WARNING:
+		if (!u->quiet)
+			cmd_warn("%s", ev->text);
+		break;
 	case DS_EVENT_LAYER_START:
 		u->progress_shown = 0;
 		u->last = 0;
@@ -138,7 +156,7 @@ static void on_event(void *data, const ds_event *ev)
 			int pct = (int)(ev->done * 100 / ev->total), bar = pct / 4;
 			cmd_human_size(ev->done, a, sizeof(a));
 			cmd_human_size(ev->total, b, sizeof(b));
-			fprintf(stderr, "\rlayer %s [%-25.*s] %3d%% %s / %s", ev->text, bar,
+			fprintf(stderr, "\r\033[K%.40s [%-25.*s] %3d%% %s / %s", ev->text, bar,
 				"#########################", pct, a, b);
 			u->progress_shown = 1;
 		}
@@ -150,7 +168,7 @@ static void on_event(void *data, const ds_event *ev)
 			fprintf(stderr, "\r\033[K");
 		if (!u->quiet && !u->json) {
 			cmd_human_size(ev->layer->size, a, sizeof(a));
-			fprintf(stderr, "layer %s: %s %s%s\n", ev->text, ev->layer->digest, a,
+			fprintf(stderr, "layer %s: %.19s %s%s\n", ev->text, ev->layer->digest, a,
 				ev->cached ? " (cached)" : "");
 		}
 		break;
@@ -208,6 +226,9 @@ int cmd_build(int argc, char **argv)
 		{ "gzip-level", required_argument, NULL, OPT_LEVEL },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
+		{ "apt", required_argument, NULL, OPT_APT },
+		{ "debian-mirror", required_argument, NULL, OPT_DEBIAN_MIRROR },
+		{ "debian-allow-unverified", no_argument, NULL, OPT_DEBIAN_UNVERIFIED },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -216,7 +237,7 @@ int cmd_build(int argc, char **argv)
 	ds_error err = DS_ERROR_INIT;
 	ds_build_result res = { 0 };
 	strv outputs = { 0 }, tags = { 0 }, env = { 0 }, ep = { 0 }, cmdv = { 0 }, ports = { 0 },
-	     labels = { 0 }, ann = { 0 }, excl = { 0 };
+	     labels = { 0 }, ann = { 0 }, excl = { 0 }, apt = { 0 };
 	ds_ref *refs = NULL;
 	ui u = { 0 };
 	const char *dir = ".";
@@ -305,6 +326,15 @@ int cmd_build(int argc, char **argv)
 			break;
 		case OPT_NO_CACHE:
 			o.no_cache = 1;
+			break;
+		case OPT_APT:
+			strv_push(&apt, optarg);
+			break;
+		case OPT_DEBIAN_MIRROR:
+			o.debian_mirror = optarg;
+			break;
+		case OPT_DEBIAN_UNVERIFIED:
+			o.allow_unverified = 1;
 			break;
 		case 'q':
 			u.quiet = 1;
@@ -416,6 +446,9 @@ int cmd_build(int argc, char **argv)
 	o.labels = strv_view(&labels);
 	o.annotations = strv_view(&ann);
 	o.exclude_dirs = strv_view(&excl);
+	o.apt = strv_view(&apt);
+	if (!o.base && getenv("DSBUILD_BASE") && *getenv("DSBUILD_BASE"))
+		o.base = getenv("DSBUILD_BASE");
 	o.on_event = on_event;
 	o.event_data = &u;
 	if (ds_build(&res, &o, &err) < 0) {
@@ -508,5 +541,6 @@ out:
 	strv_release(&labels);
 	strv_release(&ann);
 	strv_release(&excl);
+	strv_release(&apt);
 	return rc;
 }

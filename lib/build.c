@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include <dsbuild/build.h>
+#include <dsbuild/debian.h>
 #include <dsbuild/layer.h>
 
 #include "ds_config.h"
@@ -272,6 +273,140 @@ static int open_base(const ds_build_opts *o, const char *platform, ds_store *cac
 	return 0;
 }
 
+static void on_debian_event(void *data, const ds_debian_event *dev)
+{
+	const ds_build_opts *o = data;
+	ds_event ev = { 0 };
+
+	switch (dev->type) {
+	case DS_DEBIAN_EV_INDEX:
+	case DS_DEBIAN_EV_RESOLVED:
+		ev.type = DS_EVENT_INFO;
+		ev.text = dev->text;
+		break;
+	case DS_DEBIAN_EV_DOWNLOAD:
+		ev.type = DS_EVENT_LAYER_PROGRESS;
+		ev.text = "debian packages";
+		ev.done = dev->done;
+		ev.total = dev->total;
+		break;
+	case DS_DEBIAN_EV_LAYER_START:
+		ev.type = DS_EVENT_LAYER_START;
+		ev.text = dev->text;
+		break;
+	case DS_DEBIAN_EV_LAYER_DONE:
+		ev.type = DS_EVENT_LAYER_DONE;
+		ev.text = dev->text;
+		ev.layer = dev->layer;
+		ev.cached = dev->cached;
+		break;
+	case DS_DEBIAN_EV_WARNING:
+		ev.type = DS_EVENT_WARNING;
+		ev.text = dev->text;
+		break;
+	default:
+		return;
+	}
+	emit(o, &ev);
+}
+
+#define APT_TXT_MAX ((size_t)1 << 20)
+
+/* apt.txt at the root of the tree, if any: the packages to add. */
+static int read_apt_txt(const ds_source *src, char ***out, size_t *n, ds_error *err)
+{
+	_cleanup_free_ char *p = ds_xasprintf("%s/apt.txt", src->root);
+	_cleanup_buf_ ds_buf b = DS_BUF_INIT;
+
+	*out = NULL;
+	*n = 0;
+	if (!ds_path_exists(p))
+		return 0;
+	ds_buf_init(&b, APT_TXT_MAX + 1);
+	if (ds_read_file(p, APT_TXT_MAX, &b, err) < 0)
+		return -1;
+	return ds_debian_apt_txt_parse(out, n, b.data, b.len, "apt.txt", err);
+}
+
+/* A Python runtime assembled from Debian packages (docs/debian-base.md),
+ * plus apt.txt / --apt packages in their own layer. */
+static int open_debian_base(const ds_build_opts *o, const char *base, const char *platform,
+			    const ds_source *src, const char *cache_dir, ds_store *cache,
+			    json_t **cfg, ds_layer_desc **layers, size_t *n_layers, json_t *labels,
+			    ds_error *err)
+{
+	ds_debian_opts dopts = DS_DEBIAN_OPTS_INIT;
+	ds_layer_opts lo = DS_LAYER_OPTS_INIT;
+	ds_debian_base *b = NULL;
+	char **apt = NULL;
+	size_t n_apt = 0;
+	const char **extra = NULL;
+	size_t n_extra = 0;
+	ds_event ev = { .type = DS_EVENT_BASE, .text = base };
+	int rc = -1;
+
+	if (read_apt_txt(src, &apt, &n_apt, err) < 0)
+		return -1;
+	extra = ds_xcalloc(n_apt + o->apt.n + 1, sizeof(*extra));
+	for (size_t i = 0; i < n_apt; i++)
+		extra[n_extra++] = apt[i];
+	for (size_t i = 0; i < o->apt.n; i++)
+		extra[n_extra++] = o->apt.v[i];
+	emit(o, &ev);
+	dopts.suite = base + strlen("debian:");
+	dopts.platform = platform;
+	dopts.mirror = o->debian_mirror;
+	dopts.extra_packages = extra;
+	dopts.n_extra_packages = n_extra;
+	dopts.allow_unverified = o->allow_unverified;
+	dopts.cache_dir = cache_dir;
+	dopts.on_event = on_debian_event;
+	dopts.event_data = (void *)o;
+	lo.gzip_level = o->gzip_level;
+	lo.threads = o->threads;
+	if (ds_debian_base_build(&b, &dopts, cache, &lo, err) < 0) {
+		ds_error_wrap(err, "base '%s'", base);
+		goto out;
+	}
+	*cfg = new_config(platform, err);
+	if (!*cfg)
+		goto out;
+	{
+		json_t *c = json_object_get(*cfg, "config"), *env = json_array();
+		for (size_t i = 0; i < b->n_env; i++)
+			json_array_append_new(env, json_string(b->env[i]));
+		json_array_append_new(env, json_string("HOME=/home/app"));
+		json_object_set_new(c, "Env", env);
+		/* The app user of the image conventions, known to /etc/passwd. */
+		json_object_set_new(c, "User", json_string("1000:1000"));
+	}
+	*layers = ds_xcalloc(b->n_layers + 1, sizeof(**layers));
+	for (size_t i = 0; i < b->n_layers; i++) {
+		ds_layer_desc *d = &(*layers)[i];
+		d->media_type = ds_xstrdup(b->layers[i].media_type);
+		memcpy(d->digest, b->layers[i].digest, DS_DIGEST_BUFSZ);
+		memcpy(d->diff_id, b->layers[i].diff_id, DS_DIGEST_BUFSZ);
+		d->size = b->layers[i].size;
+		d->created_by = b->layers[i].created_by ? ds_xstrdup(b->layers[i].created_by) : NULL;
+		*n_layers = i + 1;
+	}
+	{
+		json_t *meta = json_object();
+		json_object_set_new(meta, "suite", json_string(b->suite));
+		json_object_set_new(meta, "arch", json_string(b->arch));
+		if (b->python_version)
+			json_object_set_new(meta, "python", json_string(b->python_version));
+		json_object_set(meta, "packages", b->manifest);
+		json_object_set_new(labels, "debian", meta);
+	}
+	rc = 0;
+out:
+	ds_debian_base_free(b);
+	ds_debian_strv_free(apt);
+	free(extra);
+	return rc;
+}
+
 static void free_layers(ds_layer_desc *l, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -292,6 +427,8 @@ int ds_build(ds_build_result *out, const ds_build_opts *o, ds_error *err)
 	_cleanup_json_ json_t *cfg = NULL;
 	_cleanup_json_ json_t *annotations = json_object();
 	const char *platform = o->platform ? o->platform : ds_platform_host();
+	const char *base = o->base ? o->base : DS_DEFAULT_BASE;
+	_cleanup_json_ json_t *meta = json_object();
 	ds_store *cache = NULL;
 	ds_layer_desc *layers = NULL;
 	size_t n_layers = 0;
@@ -330,16 +467,57 @@ int ds_build(ds_build_result *out, const ds_build_opts *o, ds_error *err)
 		goto out;
 	}
 
-	if (o->base && strcmp(o->base, "scratch")) {
-		if (open_base(o, platform, cache, &cfg, &layers, &n_layers, annotations, err) < 0)
-			goto out;
-	} else {
+	if (!strcmp(base, "scratch")) {
 		cfg = new_config(platform, err);
 		if (!cfg)
 			goto out;
+		if (o->apt.n) {
+			ds_error_set(err, DS_EINVAL, "--apt needs a Debian base, and the base is "
+						     "'scratch'");
+			ds_error_hint(err, "use --base debian:bookworm, or drop --apt");
+			goto out;
+		}
+	} else if (!strncmp(base, "debian:", 7)) {
+		if (open_debian_base(o, base, platform, res.source, cache_path.data, cache, &cfg,
+				     &layers, &n_layers, meta, err) < 0)
+			goto out;
+		json_object_set_new(annotations, "org.opencontainers.image.base.name",
+				    json_string(base));
+	} else {
+		if (o->apt.n) {
+			ds_error_set(err, DS_EINVAL, "--apt needs a Debian base, and the base is '%s'",
+				     base);
+			ds_error_hint(err, "use --base debian:bookworm, or drop --apt");
+			goto out;
+		}
+		if (open_base(o, platform, cache, &cfg, &layers, &n_layers, annotations, err) < 0)
+			goto out;
+	}
+	if (strncmp(base, "debian:", 7)) {
+		_cleanup_free_ char *apt = ds_xasprintf("%s/apt.txt", res.source->root);
+		if (ds_path_exists(apt)) {
+			ev = (ds_event){ .type = DS_EVENT_WARNING,
+					 .text = "apt.txt is ignored: the base is not a Debian stack "
+						 "(use --base debian:bookworm)" };
+			emit(o, &ev);
+		}
 	}
 	if (apply_settings(cfg, o, err) < 0)
 		goto out;
+	if (json_object_size(meta)) {
+		/* Build metadata in one JSON label (docs/image.md). */
+		json_t *c = json_object_get(cfg, "config"), *labels;
+		_cleanup_buf_ ds_buf mb = DS_BUF_INIT;
+		labels = json_object_get(c, "Labels");
+		if (!json_is_object(labels)) {
+			labels = json_object();
+			json_object_set_new(c, "Labels", labels);
+		}
+		ds_buf_init(&mb, DS_CONFIG_MAX / 2);
+		if (ds_json_dump(meta, &mb, err) < 0)
+			goto out;
+		json_object_set_new(labels, DS_METADATA_LABEL, json_string(mb.data));
+	}
 
 	/* The app layer. */
 	human_size(res.source->total_bytes, sz, sizeof(sz));

@@ -15,6 +15,10 @@ extern "C" {
 #define DS_APP_DIR "/workspace"
 #define DS_APP_UID 1000
 #define DS_APP_GID 1000
+/* The config label holding dsbuild's build metadata, one JSON document. */
+#define DS_METADATA_LABEL "io.dsbuild.metadata"
+/* The base when none is named: a Python runtime from Debian's archive. */
+#define DS_DEFAULT_BASE "debian:bookworm"
 
 typedef enum {
 	DS_EVENT_SOURCE = 1,   /* tree scanned: source filled */
@@ -23,6 +27,8 @@ typedef enum {
 	DS_EVENT_LAYER_START,  /* text = what the layer holds, total = bytes */
 	DS_EVENT_LAYER_PROGRESS, /* done/total bytes */
 	DS_EVENT_LAYER_DONE,   /* layer filled */
+	DS_EVENT_WARNING,      /* text: something the user should know */
+	DS_EVENT_INFO,         /* text: a step worth a log line (index read, packages resolved) */
 } ds_event_type;
 
 typedef struct ds_event {
@@ -44,7 +50,8 @@ typedef struct ds_strv {
 
 typedef struct ds_build_opts {
 	const char *source_dir;
-	const char *base;           /* "scratch" or "oci:DIR[:TAG]" etc.; NULL = scratch */
+	const char *base;           /* "scratch", "debian:SUITE", "oci:DIR[:TAG]", archives;
+				       NULL = DS_DEFAULT_BASE */
 	const char *platform;       /* NULL = host */
 	const char *cache_dir;      /* NULL = ds_store_default_path() */
 	ds_strv exclude_dirs;       /* absolute paths kept out of the walk */
@@ -61,6 +68,9 @@ typedef struct ds_build_opts {
 	int gzip_level;
 	int threads;
 	int no_cache;               /* rebuild every layer even if the cache has it */
+	ds_strv apt;                /* --apt packages (Debian bases), added to apt.txt's */
+	const char *debian_mirror;  /* NULL = $DSBUILD_DEBIAN_MIRROR or deb.debian.org */
+	int allow_unverified;       /* Debian: skip the InRelease signature check */
 	ds_event_fn on_event;
 	void *event_data;
 } ds_build_opts;

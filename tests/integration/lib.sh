@@ -25,6 +25,8 @@ if [ ! -x "$DSBUILD" ]; then
 	exit 1
 fi
 export DSBUILD
+# The default base (debian:bookworm) needs the network; tests that want it say so.
+export DSBUILD_BASE=${DSBUILD_BASE:-scratch}
 
 # Lowercase only: podman derives an image name from an oci: path.
 T=${TMPDIR:-/tmp}/dsbuild-it-$(printf '%s' "$TEST_NAME" | tr 'A-Z_' 'a-z-').$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
