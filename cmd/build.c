@@ -13,6 +13,7 @@
 #include <dsbuild/image.h>
 
 #include "cmd.h"
+#include "registry_cmd.h"
 
 const char cmd_build_usage[] =
 	"usage: dsbuild [build] [OPTIONS] [DIR]\n"
@@ -28,6 +29,8 @@ const char cmd_build_usage[] =
 	"                        default: oci:DIR/.dsbuild/image:TAG\n"
 	"  -t, --tag NAME[:TAG]  name the image; repeatable (default: the folder's name,\n"
 	"                        tag 'latest')\n"
+	"  --push docker://HOST/REPO[:TAG]  push the image to a registry; repeatable\n"
+	"  --digest-file FILE    write the image's manifest digest to FILE (for CI)\n"
 	"\n"
 	"Base\n"
 	"  --base REF            debian:SUITE (default debian:bookworm, or $DSBUILD_BASE):\n"
@@ -66,8 +69,11 @@ const char cmd_build_usage[] =
 	"which are left out with a warning unless the ignore file has a '!' rule for them.\n"
 	"Timestamps come from SOURCE_DATE_EPOCH, else the last git commit, else 1970.\n"
 	"\n"
+	"\n" CMD_REGISTRY_HELP
+	"\n"
 	"Examples:\n"
 	"  dsbuild .\n"
+	"  dsbuild . --push docker://registry.example.com/team/model:1.0\n"
 	"  dsbuild build . --base oci:base:latest --cmd 'python main.py' -o oci:out:v1\n"
 	"  dsbuild . -t myapp:1.0 -o docker-archive:myapp.tar && podman load -i myapp.tar\n";
 
@@ -89,6 +95,8 @@ enum {
 	OPT_APT,
 	OPT_DEBIAN_MIRROR,
 	OPT_DEBIAN_UNVERIFIED,
+	OPT_PUSH,
+	OPT_DIGEST_FILE,
 };
 
 typedef struct ui {
@@ -229,6 +237,9 @@ int cmd_build(int argc, char **argv)
 		{ "apt", required_argument, NULL, OPT_APT },
 		{ "debian-mirror", required_argument, NULL, OPT_DEBIAN_MIRROR },
 		{ "debian-allow-unverified", no_argument, NULL, OPT_DEBIAN_UNVERIFIED },
+		{ "push", required_argument, NULL, OPT_PUSH },
+		{ "digest-file", required_argument, NULL, OPT_DIGEST_FILE },
+		CMD_REGISTRY_LONGOPTS,
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -237,7 +248,11 @@ int cmd_build(int argc, char **argv)
 	ds_error err = DS_ERROR_INIT;
 	ds_build_result res = { 0 };
 	strv outputs = { 0 }, tags = { 0 }, env = { 0 }, ep = { 0 }, cmdv = { 0 }, ports = { 0 },
-	     labels = { 0 }, ann = { 0 }, excl = { 0 }, apt = { 0 };
+	     labels = { 0 }, ann = { 0 }, excl = { 0 }, apt = { 0 }, pushes = { 0 };
+	ds_registry_opts ro = DS_REGISTRY_OPTS_INIT;
+	ds_ref *push_refs = NULL;
+	const char *digest_file = NULL;
+	json_t *pushed = NULL;
 	ds_ref *refs = NULL;
 	ui u = { 0 };
 	const char *dir = ".";
@@ -336,6 +351,12 @@ int cmd_build(int argc, char **argv)
 		case OPT_DEBIAN_UNVERIFIED:
 			o.allow_unverified = 1;
 			break;
+		case OPT_PUSH:
+			strv_push(&pushes, optarg);
+			break;
+		case OPT_DIGEST_FILE:
+			digest_file = optarg;
+			break;
 		case 'q':
 			u.quiet = 1;
 			break;
@@ -346,9 +367,14 @@ int cmd_build(int argc, char **argv)
 		case ':':
 			rc = cmd_usage_error("build", "option '%s' needs a value", argv[optind - 1]);
 			goto out;
-		default:
-			rc = cmd_usage_error("build", "unknown option '%s'", argv[optind - 1]);
+		default: {
+			int r = cmd_registry_opt(c, optarg, &ro, "build");
+			if (r == 0)
+				break;
+			rc = r == 1 ? cmd_usage_error("build", "unknown option '%s'", argv[optind - 1]) :
+				      r;
 			goto out;
+		}
 		}
 	}
 	if (optind < argc)
@@ -410,6 +436,20 @@ int cmd_build(int argc, char **argv)
 		char *abs = cmd_abspath(refs[i].path);
 		strv_push_own(&excl, abs);
 	}
+	push_refs = calloc(pushes.n + 1, sizeof(*push_refs));
+	for (size_t i = 0; i < pushes.n; i++) {
+		if (ds_ref_parse(&push_refs[i], pushes.v[i], &err) < 0) {
+			ds_error_wrap(&err, "--push");
+			rc = cmd_report(&err);
+			goto out;
+		}
+		if (push_refs[i].transport != DS_TRANSPORT_DOCKER) {
+			rc = cmd_usage_error("build", "--push '%s': write docker://HOST/REPO[:TAG] "
+						      "(use -o for local outputs)",
+					     pushes.v[i]);
+			goto out;
+		}
+	}
 	if (default_out) {
 		/* the default output's parent folder is dsbuild's own */
 		char *p = malloc(strlen(dir) + 16);
@@ -450,6 +490,7 @@ int cmd_build(int argc, char **argv)
 	if (!o.base && getenv("DSBUILD_BASE") && *getenv("DSBUILD_BASE"))
 		o.base = getenv("DSBUILD_BASE");
 	o.on_event = on_event;
+	o.registry = &ro;
 	o.event_data = &u;
 	if (ds_build(&res, &o, &err) < 0) {
 		rc = cmd_report(&err);
@@ -464,8 +505,53 @@ int cmd_build(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (pushes.n)
+		pushed = json_array();
+	for (size_t i = 0; i < pushes.n; i++) {
+		cmd_progress pr;
+		ds_push_result pres;
+		ds_registry_opts po = ro;
+		cmd_progress_init(&pr, "push", u.quiet, u.json);
+		po.progress = cmd_progress_event;
+		po.progress_data = &pr;
+		if (ds_registry_push(res.image, &push_refs[i], &po, &pres, &err) < 0) {
+			cmd_progress_release(&pr);
+			rc = cmd_report(&err);
+			goto out;
+		}
+		cmd_progress_release(&pr);
+		if (strcmp(pres.digest, res.image->manifest_digest)) {
+			ds_error_set(&err, DS_ENET, "the registry stored '%s' as %s, but dsbuild "
+						    "pushed %s",
+				     pushes.v[i], pres.digest, res.image->manifest_digest);
+			rc = cmd_report(&err);
+			goto out;
+		}
+		if (!u.quiet && !u.json)
+			fprintf(stderr, "pushed %s@%s (%zu of %zu blobs uploaded, %zu mounted, %zu "
+					"already there)\n",
+				pushes.v[i], pres.digest, pres.blobs_uploaded, pres.blobs_total,
+				pres.blobs_mounted, pres.blobs_existed);
+		json_t *pj = json_object();
+		json_object_set_new(pj, "ref", json_string(pushes.v[i]));
+		json_object_set_new(pj, "digest", json_string(pres.digest));
+		json_object_set_new(pj, "bytes_uploaded", json_integer((json_int_t)pres.bytes_uploaded));
+		json_object_set_new(pj, "blobs_uploaded", json_integer((json_int_t)pres.blobs_uploaded));
+		json_object_set_new(pj, "blobs_mounted", json_integer((json_int_t)pres.blobs_mounted));
+		json_object_set_new(pj, "blobs_existed", json_integer((json_int_t)pres.blobs_existed));
+		json_array_append_new(pushed, pj);
+	}
+	if (digest_file) {
+		int r = cmd_write_digest_file(digest_file, res.image->manifest_digest);
+		if (r) {
+			rc = r;
+			goto out;
+		}
+	}
 	if (u.json) {
 		json_t *j = json_object(), *outs = json_array(), *ls = json_array();
+		if (pushed)
+			json_object_set(j, "pushed", pushed);
 		for (size_t i = 0; i < outputs.n; i++)
 			json_array_append_new(outs, json_string(outputs.v[i]));
 		for (size_t i = 0; i < res.image->n_layers; i++) {
@@ -542,5 +628,10 @@ out:
 	strv_release(&ann);
 	strv_release(&excl);
 	strv_release(&apt);
+	for (size_t i = 0; push_refs && i < pushes.n; i++)
+		ds_ref_release(&push_refs[i]);
+	free(push_refs);
+	strv_release(&pushes);
+	json_decref(pushed);
 	return rc;
 }

@@ -3,11 +3,17 @@
 #include <sys/stat.h>
 
 #include "cmd.h"
+#include "registry_cmd.h"
 
 const cmd_def ds_commands[] = {
 	{ "build", cmd_build, "build an image from a source tree (the default)", cmd_build_usage },
 	{ "inspect", cmd_inspect, "show an image's layers, config and annotations",
 	  cmd_inspect_usage },
+	{ "push", cmd_push, "push an image to a registry", cmd_push_usage },
+	{ "copy", cmd_copy, "copy an image between registries, layouts and archives",
+	  cmd_copy_usage },
+	{ "login", cmd_login, "store credentials for a registry", cmd_login_usage },
+	{ "logout", cmd_logout, "remove stored credentials for a registry", cmd_logout_usage },
 	{ "version", cmd_version, "print dsbuild's version", cmd_version_usage },
 	{ "help", cmd_help, "show help for a command", cmd_help_usage },
 	{ NULL, NULL, NULL, NULL },

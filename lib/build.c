@@ -230,10 +230,20 @@ static int open_base(const ds_build_opts *o, const char *platform, ds_store *cac
 
 	if (ds_ref_parse(&ref, o->base, err) < 0) {
 		ds_error_wrap(err, "--base");
-		return ds_error_hint(err, "use --base scratch, oci:DIR[:TAG], oci-archive:FILE or "
-					  "docker-archive:FILE");
+		return ds_error_hint(err, "use --base debian:SUITE, scratch, docker://REF, "
+					  "oci:DIR[:TAG], oci-archive:FILE or docker-archive:FILE");
 	}
-	if (ds_image_open(&img, &ref, platform, err) < 0) {
+	if (ref.transport == DS_TRANSPORT_DOCKER) {
+		ds_registry_opts ro = DS_REGISTRY_OPTS_INIT;
+		if (ds_registry_pull(&img, &ref, platform, cache, o->registry ? o->registry : &ro,
+				     err) < 0) {
+			ds_ref_release(&ref);
+			if (err && (err->code == DS_ENOENT || err->code == DS_EFORMAT ||
+				    err->code == DS_EUNSUPPORTED))
+				err->code = DS_EIMAGE;
+			return ds_error_wrap(err, "cannot use base '%s'", o->base);
+		}
+	} else if (ds_image_open(&img, &ref, platform, err) < 0) {
 		ds_ref_release(&ref);
 		if (err && (err->code == DS_ENOENT || err->code == DS_EFORMAT ||
 			    err->code == DS_EINVAL || err->code == DS_EUNSUPPORTED))

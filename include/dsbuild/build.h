@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <dsbuild/error.h>
 #include <dsbuild/image.h>
+#include <dsbuild/registry.h>
 #include <dsbuild/source.h>
 
 #ifdef __cplusplus
@@ -71,6 +72,7 @@ typedef struct ds_build_opts {
 	ds_strv apt;                /* --apt packages (Debian bases), added to apt.txt's */
 	const char *debian_mirror;  /* NULL = $DSBUILD_DEBIAN_MIRROR or deb.debian.org */
 	int allow_unverified;       /* Debian: skip the InRelease signature check */
+	const ds_registry_opts *registry; /* for --base docker://; NULL = defaults */
 	ds_event_fn on_event;
 	void *event_data;
 } ds_build_opts;
