@@ -189,8 +189,8 @@ void cmd_progress_event(void *data, const ds_blob_event *ev)
 			json_object_set_new(o, "from", json_string(ev->text));
 		json_array_append_new(p->events, o);
 	}
-	if (p->quiet || p->json)
-		return;
+	if (p->quiet || (p->json && ev->type != DS_BLOB_RETRY))
+		return; /* retries are warnings: on stderr even with --json */
 	switch (ev->type) {
 	case DS_BLOB_START:
 		break;
@@ -208,9 +208,13 @@ void cmd_progress_event(void *data, const ds_blob_event *ev)
 		if (p->line_shown)
 			fprintf(stderr, "\r\033[K");
 		p->line_shown = 0;
-		if (!ev->digest)
+		if (ev->what && !strcmp(ev->what, "ping"))
 			cmd_warn("%s: cannot reach the registry yet, retrying (attempt %u): %s",
 				 p->verb, ev->attempt + 1, ev->text ? ev->text : "");
+		else if (!ev->digest)
+			cmd_warn("%s: %s: retrying (attempt %u): %s", p->verb,
+				 ev->what ? ev->what : "request", ev->attempt + 1,
+				 ev->text ? ev->text : "");
 		else
 			cmd_warn("%s %s %s: retrying (attempt %u): %s", p->verb,
 				 ev->what ? ev->what : "", short_digest(ev->digest), ev->attempt + 1,

@@ -629,6 +629,8 @@ static void perform(ds_reg_conn *c, const reg_req *req, const char *url, const c
 	curl_slist_free_all(hl);
 }
 
+static const char *path_of(const char *url);
+
 static int is_redirect(long st)
 {
 	return st == 301 || st == 302 || st == 303 || st == 307 || st == 308;
@@ -788,6 +790,17 @@ int reg_call(ds_reg_conn *c, const reg_req *req, reg_resp *resp, ds_error *err)
 			return -1;
 		if (!reg_should_retry(resp) || attempt > (unsigned)c->reg->o.retries)
 			return 0;
+		{
+			char why[300], text[500];
+			const char *path = path_of(resp->final_url ? resp->final_url : req->url);
+			reg_resp_reason(resp, why, sizeof(why));
+			snprintf(text, sizeof(text), "%s %.*s: %s", req->method,
+				 (int)strcspn(path, "?"), path, why);
+			ds_blob_event ev = { .type = DS_BLOB_RETRY, .digest = req->ev_digest,
+					     .what = req->ev_what ? req->ev_what : "request",
+					     .text = text, .attempt = attempt };
+			reg_emit(c->reg, &ev);
+		}
 		if (reg_backoff(c->reg, attempt, resp, err) < 0)
 			return -1;
 	}

@@ -105,6 +105,8 @@ typedef struct reg_req {
 	void *xfer_data;
 	int follow;             /* follow redirects */
 	uint64_t *body_sent;    /* += bytes handed to libcurl */
+	const char *ev_digest;  /* reg_call() retry events name this blob ... */
+	const char *ev_what;    /* ... of this kind ("layer", "manifest") */
 } reg_req;
 
 #define REG_REQ_INIT { .body_fd = -1 }

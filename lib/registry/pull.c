@@ -207,6 +207,7 @@ static int fetch_manifest(ds_reg_conn *c, const char *repo, const char *scope,
 	req.scope = scope;
 	req.accept = REG_MANIFEST_ACCEPT;
 	req.follow = 1;
+	req.ev_what = "manifest";
 	if (reg_call(c, &req, &resp, err) < 0)
 		goto out;
 	if (resp.curl_code != CURLE_OK || resp.status != 200) {

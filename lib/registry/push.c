@@ -127,6 +127,7 @@ static int upload_status(ds_reg_conn *c, push_ctx *x, char **loc, uint64_t *off,
 	req.method = "GET";
 	req.url = *loc;
 	req.scope = x->scope;
+	req.ev_what = "upload status";
 	if (reg_call(c, &req, &resp, err) < 0) {
 		rc = -1;
 	} else if (resp.curl_code == CURLE_OK && resp.status == 204 &&
@@ -155,6 +156,8 @@ static int blob_exists(ds_reg_conn *c, push_ctx *x, const push_blob *b, int *exi
 	req.url = url;
 	req.scope = x->scope;
 	req.follow = 1;
+	req.ev_digest = b->digest;
+	req.ev_what = b->what;
 	if (reg_call(c, &req, &resp, err) < 0) {
 		rc = -1;
 	} else if (resp.curl_code == CURLE_OK && resp.status == 200) {
@@ -193,6 +196,8 @@ static int start_upload(ds_reg_conn *c, push_ctx *x, const push_blob *b, const c
 	req.method = "POST";
 	req.url = url;
 	req.scope = x->scope;
+	req.ev_digest = b->digest;
+	req.ev_what = b->what;
 	if (reg_call(c, &req, &resp, err) < 0)
 		goto out;
 	if (resp.curl_code == CURLE_OK && resp.status == 201 && from) {
@@ -220,7 +225,7 @@ static int upload_blob(ds_reg_conn *c, push_ctx *x, const push_blob *b, int fd, 
 	_cleanup_free_ char *loc = session;
 	uint64_t off = 0;
 	unsigned failures = 0;
-	int bad_range = 0;
+	int bad_range = 0, lost;
 	reg_resp resp;
 	int rc = -1;
 	up_progress prog = { r, b, 0, 0 };
@@ -325,8 +330,22 @@ static int upload_blob(ds_reg_conn *c, push_ctx *x, const push_blob *b, int fd, 
 			if (resp.curl_code == CURLE_OK && resp.status == 201)
 				break;
 		}
-		/* a failure: retry if it is worth it */
-		if (!(reg_should_retry(&resp) ||
+		/* A closing PUT that failed may still have been committed (the
+		 * answer was lost, or a retried PUT raced the first): ask. */
+		if (!strcmp(req.method, "PUT")) {
+			int exists = 0;
+			ds_error e2 = DS_ERROR_INIT;
+			if (blob_exists(c, x, b, &exists, &e2) == 0 && exists)
+				break;
+		}
+		/* A failure: retry if it is worth it.  A session the registry no
+		 * longer accepts (404 BLOB_UPLOAD_UNKNOWN, or distribution's
+		 * BLOB_UPLOAD_INVALID after a cut: it cannot resume a session whose
+		 * file grew past the offset in its Location) is started again. */
+		lost = resp.curl_code == CURLE_OK &&
+		       (resp.status == 404 ||
+			(resp.status == 400 && strstr(resp.body.data, "BLOB_UPLOAD_INVALID")));
+		if (!(reg_should_retry(&resp) || lost ||
 		      (resp.curl_code == CURLE_OK && resp.status == 416)) ||
 		    ++failures > (unsigned)r->o.retries) {
 			reg_req shown = req;
@@ -341,17 +360,14 @@ static int upload_blob(ds_reg_conn *c, push_ctx *x, const push_blob *b, int fd, 
 		emit_retry(r, b, failures, off, &resp, during);
 		if (reg_backoff(r, failures, &resp, err) < 0)
 			goto out;
-		if (loc) {
+		if (lost) {
+			free(loc);
+			loc = NULL;
+			off = 0;
+		} else if (loc) {
 			/* resume where the registry says the session is */
 			uint64_t have = 0;
 			int st;
-			if (!strcmp(during, "finishing the upload")) {
-				int exists = 0;
-				if (blob_exists(c, x, b, &exists, err) < 0)
-					goto out;
-				if (exists)
-					break;
-			}
 			st = upload_status(c, x, &loc, &have, err);
 			if (st < 0)
 				goto out;
@@ -443,6 +459,8 @@ static int push_manifest(ds_reg_conn *c, push_ctx *x, const char *reference, con
 	req.body = x->img->manifest;
 	req.body_len = x->img->manifest_len;
 	req.has_body = 1;
+	req.ev_digest = digest;
+	req.ev_what = "manifest";
 	{
 		ds_blob_event ev = { .type = DS_BLOB_START, .digest = digest, .what = "manifest",
 				     .size = x->img->manifest_len, .text = reference };

@@ -4,7 +4,7 @@
 Sits between a client and a registry on 127.0.0.1, understands just enough
 HTTP/1.1 framing (Content-Length, chunked, HEAD/204/304) to act on single
 requests of a keep-alive connection, and applies rules to requests whose
-"METHOD PATH?QUERY" matches a regular expression:
+"METHOD PATH?QUERY[ Content-Range: A-B]" matches a regular expression:
 
   {"match": "PATCH /v2/.*/blobs/uploads/", "skip": 0, "times": 1,
    "action": "cut_request", "after": 1000000}
@@ -135,6 +135,8 @@ class Proxy:
                 parts = reqline.split(" ")
                 method, path = parts[0], parts[1] if len(parts) > 1 else ""
                 line = method + " " + path
+                if "content-range" in h:
+                    line += " Content-Range: " + h["content-range"]
                 rule = next((r for r in self.rules if r.take(line)), None)
                 self.n += 1
                 entry = {"n": self.n, "method": method, "path": path, "time": time.time(),
