@@ -209,8 +209,10 @@ static long walk_dir(walk *w, int dfd, const char *rel, int parent_excluded)
 		}
 		names[n++] = ds_xstrdup(de->d_name);
 	}
-	/* Sorted per folder only to make error reporting stable. */
-	qsort(names, n, sizeof(*names), cmp_name);
+	/* Sorted per folder only to make error reporting stable.  (An empty
+	 * folder has names == NULL, which qsort must not be given.) */
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_name);
 
 	for (size_t i = 0; i < n; i++) {
 		const char *name = names[i];
@@ -439,7 +441,8 @@ static void finish_list(walk *w)
 		f->size = 0;
 	}
 	free(keys);
-	qsort(s->skipped, s->n_skipped, sizeof(*s->skipped), cmp_skip);
+	if (s->n_skipped > 1)
+		qsort(s->skipped, s->n_skipped, sizeof(*s->skipped), cmp_skip);
 }
 
 static int load_ignore(walk *w, ds_error *err)
