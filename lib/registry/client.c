@@ -866,6 +866,18 @@ int reg_error_from_resp(ds_reg *r, const reg_req *req, const reg_resp *resp, ds_
 		return -1;
 	}
 	error_body_summary(resp, summary, sizeof(summary));
+	if (!summary[0]) {
+		/* no body (HEAD): say what the status means, and what the
+		 * challenge says when there is one */
+		const char *what_st = resp->status == 401 ? "authentication required" :
+				      resp->status == 403 ? "access denied" :
+				      resp->status == 404 ? "not found" :
+				      resp->status == 429 ? "too many requests" :
+				      resp->status >= 500 ? "server error" : "";
+		const char *e = resp->www_auth ? strstr(resp->www_auth, "error=\"") : NULL;
+		snprintf(summary, sizeof(summary), "%s%s%.*s", what_st, e ? ", " : "",
+			 e ? (int)strcspn(e + 7, "\"") + 8 : 0, e ? e : "");
+	}
 	switch (resp->status) {
 	case 401:
 	case 403:
@@ -928,10 +940,14 @@ int reg_ping(ds_reg_conn *c, ds_error *err)
 			if (ping_scheme(c, "https", &https, err) < 0)
 				goto out;
 			if (https.curl_code != CURLE_OK && may_fallback) {
-				/* a plain HTTP registry on loopback (or --tls-verify=false) */
+				/* a plain HTTP registry on loopback (or --tls-verify=false);
+				 * an HTTPS one with a bad certificate answers plain HTTP
+				 * with 400, and then the certificate is the news */
 				if (ping_scheme(c, "http", &http, err) < 0)
 					goto out;
-				if (http.curl_code == CURLE_OK)
+				if (http.curl_code == CURLE_OK &&
+				    (!is_tls_failure(https.curl_code) ||
+				     (http.status >= 200 && http.status < 300) || http.status == 401))
 					use = &http;
 			}
 		}
@@ -954,8 +970,8 @@ int reg_ping(ds_reg_conn *c, ds_error *err)
 			goto out;
 	}
 	if (use->curl_code != CURLE_OK) {
-		ds_error_set(err, DS_ENET, "cannot reach registry '%s' at %s: %s", r->domain, r->base,
-			     https.curl_code != CURLE_OK ? https.curl_msg : use->curl_msg);
+		ds_error_set(err, DS_ENET, "cannot reach registry '%s' at %s://%s/v2/: %s", r->domain,
+			     use == &https ? "https" : "http", r->host, use->curl_msg);
 		if (use == &https && http.curl_code != CURLE_OK && http.curl_msg[0])
 			ds_error_set(err, DS_ENET,
 				     "cannot reach registry '%s' over HTTPS (%s) nor plain HTTP (%s)",
