@@ -1015,8 +1015,12 @@ int reg_ping(ds_reg_conn *c, ds_error *err)
 		req.method = "GET";
 		req.url = "/v2/";
 		reg_error_from_resp(r, &req, use, err);
-		ds_error_hint(err, "is '%s' a registry speaking the OCI distribution API (/v2/)?",
-			      r->domain);
+		if (r->plain && use->status == 400 && strstr(use->body.data, "HTTPS"))
+			ds_error_hint(err, "'%s' speaks HTTPS: drop --plain-http", r->domain);
+		else
+			ds_error_hint(err, "is '%s' a registry speaking the OCI distribution API "
+					   "(/v2/)?",
+				      r->domain);
 		goto out;
 	}
 	rc = 0;

@@ -625,7 +625,8 @@ out:
 			x.res.digest[0] = '\0';
 			*res = x.res;
 		}
-		ds_error_wrap(err, "push '%s'", name ? name : (dst && dst->path ? dst->path : ""));
+		ds_error_wrap(err, "push 'docker://%s'",
+			      name ? name : (dst && dst->path ? dst->path : ""));
 	}
 	for (size_t i = 0; x.blobs && i < x.n_blobs; i++)
 		for (size_t k = 0; k < x.blobs[i].n_mounts; k++)
