@@ -3,6 +3,7 @@
 
 #include <jansson.h>
 
+#include <dsbuild/build.h>
 #include <dsbuild/image.h>
 
 #include "cmd.h"
@@ -74,7 +75,28 @@ static void print_human(const ds_image *img)
 		printf("  %-12s%s\n", i++ ? "" : "Ports", k);
 	i = 0;
 	json_object_foreach (json_object_get(c, "Labels"), k, v)
-		printf("  %-12s%s=%s\n", i++ ? "" : "Labels", k, json_string_value(v) ?: "");
+		if (strcmp(k, DS_METADATA_LABEL))
+			printf("  %-12s%s=%s\n", i++ ? "" : "Labels", k, json_string_value(v) ?: "");
+	{
+		/* dsbuild's metadata label: the Debian packages of the image */
+		const char *m = json_string_value(
+			json_object_get(json_object_get(c, "Labels"), DS_METADATA_LABEL));
+		json_t *meta = m ? json_loads(m, 0, NULL) : NULL;
+		json_t *deb = json_object_get(meta, "debian");
+		json_t *pk = json_object_get(deb, "packages");
+		if (json_is_array(pk)) {
+			printf("packages:    %zu from Debian %s (%s)%s%s\n", json_array_size(pk),
+			       json_string_value(json_object_get(deb, "suite")) ?: "?",
+			       json_string_value(json_object_get(deb, "arch")) ?: "?",
+			       json_object_get(deb, "python") ? ", Python " : "",
+			       json_string_value(json_object_get(deb, "python")) ?: "");
+			json_array_foreach (pk, i, v)
+				printf("  %-32s %s\n",
+				       json_string_value(json_object_get(v, "name")) ?: "?",
+				       json_string_value(json_object_get(v, "version")) ?: "?");
+		}
+		json_decref(meta);
+	}
 	if (json_object_size(json_object_get(img->manifest_json, "annotations"))) {
 		printf("annotations:\n");
 		json_object_foreach (json_object_get(img->manifest_json, "annotations"), k, v)

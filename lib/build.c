@@ -341,7 +341,8 @@ static int read_apt_txt(const ds_source *src, char ***out, size_t *n, ds_error *
 /* A Python runtime assembled from Debian packages (docs/debian-base.md),
  * plus apt.txt / --apt packages in their own layer. */
 static int open_debian_base(const ds_build_opts *o, const char *base, const char *platform,
-			    const ds_source *src, const char *cache_dir, ds_store *cache,
+			    const char *created, const ds_source *src, const char *cache_dir,
+			    ds_store *cache,
 			    json_t **cfg, ds_layer_desc **layers, size_t *n_layers, json_t *labels,
 			    ds_error *err)
 {
@@ -393,6 +394,14 @@ static int open_debian_base(const ds_build_opts *o, const char *base, const char
 	*layers = ds_xcalloc(b->n_layers + 1, sizeof(**layers));
 	for (size_t i = 0; i < b->n_layers; i++) {
 		ds_layer_desc *d = &(*layers)[i];
+		json_t *h = json_object();
+		json_array_append_new(json_object_get(json_object_get(*cfg, "rootfs"), "diff_ids"),
+				      json_string(b->layers[i].diff_id));
+		json_object_set_new(h, "created", json_string(created));
+		json_object_set_new(h, "created_by", json_string(b->layers[i].created_by ?
+									 b->layers[i].created_by :
+									 "dsbuild debian"));
+		json_array_append_new(json_object_get(*cfg, "history"), h);
 		d->media_type = ds_xstrdup(b->layers[i].media_type);
 		memcpy(d->digest, b->layers[i].digest, DS_DIGEST_BUFSZ);
 		memcpy(d->diff_id, b->layers[i].diff_id, DS_DIGEST_BUFSZ);
@@ -401,12 +410,9 @@ static int open_debian_base(const ds_build_opts *o, const char *base, const char
 		*n_layers = i + 1;
 	}
 	{
-		json_t *meta = json_object();
-		json_object_set_new(meta, "suite", json_string(b->suite));
-		json_object_set_new(meta, "arch", json_string(b->arch));
+		json_t *meta = json_deep_copy(b->manifest);
 		if (b->python_version)
 			json_object_set_new(meta, "python", json_string(b->python_version));
-		json_object_set(meta, "packages", b->manifest);
 		json_object_set_new(labels, "debian", meta);
 	}
 	rc = 0;
@@ -488,7 +494,8 @@ int ds_build(ds_build_result *out, const ds_build_opts *o, ds_error *err)
 			goto out;
 		}
 	} else if (!strncmp(base, "debian:", 7)) {
-		if (open_debian_base(o, base, platform, res.source, cache_path.data, cache, &cfg,
+		if (open_debian_base(o, base, platform, created, res.source, cache_path.data, cache,
+				     &cfg,
 				     &layers, &n_layers, meta, err) < 0)
 			goto out;
 		json_object_set_new(annotations, "org.opencontainers.image.base.name",
