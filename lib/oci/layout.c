@@ -170,9 +170,9 @@ int ds_layout_open(ds_image **out, const char *dir, const char *tag, const char 
 		goto fail;
 	}
 	if (man.len != size) {
-		ds_buf_release(&man);
 		ds_error_set(err, DS_EFORMAT, "manifest %s is %zu bytes, the index says %llu", digest,
 			     man.len, (unsigned long long)size);
+		ds_buf_release(&man);
 		goto fail;
 	}
 	memcpy(img->manifest_digest, digest, DS_DIGEST_BUFSZ);

@@ -538,7 +538,6 @@ static void test_corrupt_layout(void)
 	dir = copy_layout("c-index");
 	tu_writes(p = F("%s/index.json", dir), "{\"manifests\": [");
 	bad_layout(dir, NULL, DS_EFORMAT, "is not valid JSON", "broken index.json");
-	has_str(err.msg, "", "-");
 	tu_writes(p, "{\"schemaVersion\":2}");
 	bad_layout(dir, NULL, DS_EFORMAT, "has no manifests list", "index.json without manifests");
 	tu_writes(p, "[]");
@@ -569,8 +568,12 @@ static void test_corrupt_layout(void)
 			    json_integer((json_int_t)img1->manifest_len + 1));
 	write_index(dir, idx);
 	json_decref(idx);
-	bad_layout(dir, NULL, DS_EFORMAT, "the index says", "manifest size mismatch");
-	has_str(err.msg, "", "-");
+	{
+		char want[200];
+		snprintf(want, sizeof(want), "manifest %s is %zu bytes, the index says %zu",
+			 img1->manifest_digest, img1->manifest_len, img1->manifest_len + 1);
+		bad_layout(dir, NULL, DS_EFORMAT, want, "manifest size mismatch (both sizes right)");
+	}
 
 	dir = copy_layout("c-mdigest");
 	{
@@ -869,7 +872,6 @@ static void test_oci_archive(void)
 	if (got) {
 		ok_err(ds_image_verify(got, &err) == 0, &err, "and verify it");
 		ok(got->tmpdir && exists(got->tmpdir), "extracted to a temp dir");
-		is_int(count_tmp(tmpd) >= 0, 1, "-");
 		char *t = strdup(got->tmpdir);
 		ds_image_free(got);
 		ok(!exists(t), "which ds_image_free removes");
