@@ -43,12 +43,19 @@ struct rule {
 	uint8_t negate;   /* '!' */
 	uint8_t dir_only; /* git: a trailing '/' */
 	uint8_t basename; /* git: no '/' in the pattern, so it matches the last component */
+	/* The literal bytes the pattern starts and ends with, for a quick
+	 * answer before running the tokens: lit[0 .. n_prefix) then
+	 * lit[n_prefix .. n_prefix + n_suffix).  n_prefix == n_toks for a
+	 * pattern without wildcards. */
+	size_t n_prefix, n_suffix;
+	uint8_t *lit;
 };
 
 struct ds_ignore {
 	ds_ignore_syntax syntax;
 	struct rule *rules;
 	size_t n_rules;
+	size_t n_negated;
 };
 
 static const struct {
@@ -526,6 +533,16 @@ static int parse_line(struct compiler *c, ds_ignore_syntax syntax, size_t len, s
 	}
 	if (ret < 0)
 		return -1;
+	while (r->n_prefix < c->n_toks && c->toks[r->n_prefix].type == T_BYTE)
+		r->n_prefix++;
+	while (r->n_prefix + r->n_suffix < c->n_toks &&
+	       c->toks[c->n_toks - 1 - r->n_suffix].type == T_BYTE)
+		r->n_suffix++;
+	r->lit = ds_xmalloc(r->n_prefix + r->n_suffix + 1);
+	for (size_t i = 0; i < r->n_prefix; i++)
+		r->lit[i] = c->toks[i].byte;
+	for (size_t i = 0; i < r->n_suffix; i++)
+		r->lit[r->n_prefix + i] = c->toks[c->n_toks - r->n_suffix + i].byte;
 	r->n_toks = c->n_toks;
 	r->toks = ds_xmalloc(c->n_toks * sizeof(*r->toks));
 	memcpy(r->toks, c->toks, c->n_toks * sizeof(*r->toks));
@@ -545,6 +562,7 @@ static void rule_release(struct rule *r)
 	free(r->toks);
 	free(r->cls);
 	free(r->ranges);
+	free(r->lit);
 }
 
 ds_ignore *ds_ignore_free(ds_ignore *ig)
@@ -613,6 +631,7 @@ int ds_ignore_parse(ds_ignore **out, const char *name, const char *text, size_t 
 			cap = cap ? 2 * cap : 16;
 			ig->rules = ds_xrealloc(ig->rules, cap * sizeof(*ig->rules));
 		}
+		ig->n_negated += r.negate;
 		ig->rules[ig->n_rules++] = r;
 	}
 	*out = ig;
@@ -665,9 +684,10 @@ static int step(const struct rule *r, const struct tok *t, const char *s, size_t
 		const uint8_t *cur, uint8_t *nxt, size_t *lo, size_t *hi)
 {
 	size_t a = *lo, b = n, j, k, nlo = SIZE_MAX, nhi = 0;
-	int seen = 0, live;
+	int seen = 0;
 	uint32_t ch;
 
+#define LIVE(pos) (nxt[pos] = 1, nlo = (pos) < nlo ? (pos) : nlo, nhi = (pos) > nhi ? (pos) : nhi)
 	switch (t->type) {
 	case T_BYTE:
 	case T_ONE:
@@ -679,35 +699,29 @@ static int step(const struct rule *r, const struct tok *t, const char *s, size_t
 		memset(nxt + a, 0, b - a + 1);
 		for (j = *lo; j <= *hi && j < n; j++)
 			if (cur[j] && (k = tok_one(r, t, s + j, n - j, docker)))
-				nxt[j + k] = 1;
+				LIVE(j + k);
 		break;
 	case T_STAR:
 	case T_ANY:
 		memset(nxt + a, 0, b - a + 1);
-		for (j = *lo; j <= n; j++) {
+		for (j = *lo; j <= n && (j <= *hi || j <= nhi); j++) {
 			if (j <= *hi && cur[j])
-				nxt[j] = 1;
+				LIVE(j);
 			if (nxt[j] && j < n && (t->type == T_ANY || s[j] != '/'))
-				nxt[j + char_len(s + j, n - j, docker, &ch)] = 1;
+				LIVE(j + char_len(s + j, n - j, docker, &ch));
 		}
 		break;
 	case T_DIRS:
 		memset(nxt + a, 0, b - a + 1);
 		for (j = *lo; j <= n; j++) {
-			live = j <= *hi && cur[j];
+			int live = j <= *hi && cur[j];
 			if (live || (seen && s[j - 1] == '/'))
-				nxt[j] = 1;
+				LIVE(j);
 			seen |= live;
 		}
 		break;
 	}
-	for (j = a; j <= b; j++) {
-		if (nxt[j]) {
-			if (nlo == SIZE_MAX)
-				nlo = j;
-			nhi = j;
-		}
-	}
+#undef LIVE
 	if (nlo == SIZE_MAX)
 		return 0;
 	*lo = nlo;
@@ -723,13 +737,45 @@ enum {
 
 #define RUN_STACK 1024
 
+static int suffix_at(const struct rule *r, const char *s, size_t end)
+{
+	const uint8_t *suf = r->lit + r->n_prefix;
+
+	return end >= r->n_suffix && (uint8_t)s[end - 1] == suf[r->n_suffix - 1] &&
+	       !memcmp(s + end - r->n_suffix, suf, r->n_suffix);
+}
+
+/* The literal start and end of the pattern rule out most paths at once. */
+static int quick_reject(const struct rule *r, const char *s, size_t n, unsigned want)
+{
+	int any;
+
+	if (r->n_prefix && (n < r->n_prefix || (uint8_t)s[0] != r->lit[0] ||
+			    memcmp(s, r->lit, r->n_prefix)))
+		return 1;
+	if (r->n_prefix == r->n_toks)
+		return !(((want & M_EXACT) && n == r->n_prefix) ||
+			 ((want & M_PARENT) && n > r->n_prefix && s[r->n_prefix] == '/'));
+	any = !r->n_suffix || ((want & M_EXACT) && suffix_at(r, s, n));
+	for (size_t j = 1; !any && (want & M_PARENT) && j < n; j++)
+		any = s[j] == '/' && suffix_at(r, s, j);
+	return !any;
+}
+
 static int run(const struct rule *r, const char *s, size_t n, int docker, unsigned want)
 {
 	uint8_t small[2][RUN_STACK];
 	uint8_t *heap = NULL, *cur, *nxt, *tmp;
-	size_t lo = 0, hi = 0, i, j;
+	size_t lo = 0, hi, i = 0, j;
 	int found = 0;
 
+	if (!(want & M_PREFIX)) {
+		if (quick_reject(r, s, n, want))
+			return 0;
+		if (r->n_prefix == r->n_toks)
+			return 1;
+		i = lo = r->n_prefix; /* checked already */
+	}
 	if (n < RUN_STACK) {
 		cur = small[0];
 		nxt = small[1];
@@ -738,8 +784,9 @@ static int run(const struct rule *r, const char *s, size_t n, int docker, unsign
 		cur = heap;
 		nxt = heap + n + 1;
 	}
-	cur[0] = 1;
-	for (i = 0;; i++) {
+	hi = lo;
+	cur[lo] = 1;
+	for (;; i++) {
 		if ((want & M_PREFIX) && hi == n && cur[n]) {
 			found = 1;
 			goto out;
@@ -807,7 +854,7 @@ int ds_ignore_may_reinclude(const ds_ignore *ig, const char *dir)
 	_cleanup_free_ char *s = NULL;
 	size_t n;
 
-	if (!ig || !dir || ig->syntax == DS_IGNORE_GIT)
+	if (!ig || !dir || ig->syntax == DS_IGNORE_GIT || !ig->n_negated)
 		return 0;
 	s = ds_xasprintf("%s/", dir);
 	n = strlen(s);
