@@ -288,12 +288,12 @@ layer_blob() {
 
 # layer_list DIR TAG [N]: `tar --numeric-owner -tvzf` of layer N (default last).
 layer_list() {
-	tar --numeric-owner --full-time -tvzf "$(layer_blob "$@")"
+	tar --warning=no-unknown-keyword --numeric-owner --full-time -tvzf "$(layer_blob "$@")"
 }
 
 # layer_names DIR TAG [N]: entry names only, as stored.
 layer_names() {
-	tar -tzf "$(layer_blob "$@")"
+	tar --warning=no-unknown-keyword -tzf "$(layer_blob "$@")"
 }
 
 _vn=0

@@ -140,6 +140,19 @@ manifest_digest "$T/tagged" v1 >/dev/null
 manifest_digest "$T/tagged" v2 >/dev/null
 validate_image "$T/tagged" v2
 
+step "--cmd/--entrypoint words are split as a shell would (quotes, backslashes, no expansion)"
+words() { # CMD-STRING EXPECTED-JSON
+	build_json "$src" -o "oci:$T/words:latest" --cmd "$1"
+	assert_eq "$2" "$(config_of "$T/words" latest | jq -c .config.Cmd)" "--cmd $(printf '%q' "$1")"
+}
+soft words 'python3 -m http.server 8000' '["python3","-m","http.server","8000"]'
+soft words "sh -c 'echo \$HOME; ls'" '["sh","-c","echo $HOME; ls"]'
+soft words 'echo "two words" a\ b' '["echo","two words","a b"]'
+soft words 'echo "a\$b" "q\"q" "x\y"' '["echo","a$b","q\"q","x\\y"]'
+soft words '["python3", "app.py", "--flag=$X"]' '["python3","app.py","--flag=$X"]'
+soft words '' 'null'
+soft_done
+
 step "-q prints nothing on success"
 run "$DSBUILD" build -q "$src" -o "oci:$T/quiet:latest"
 assert_eq 0 "$rc" "exit of -q build"
