@@ -253,6 +253,7 @@ int cmd_build(int argc, char **argv)
 	ds_ref *push_refs = NULL;
 	const char *digest_file = NULL;
 	json_t *pushed = NULL;
+	ds_write_txn **txns = NULL;
 	ds_ref *refs = NULL;
 	ui u = { 0 };
 	const char *dir = ".";
@@ -496,11 +497,15 @@ int cmd_build(int argc, char **argv)
 		rc = cmd_report(&err);
 		goto out;
 	}
+	/* Every output is prepared (written under temporary names) and the
+	 * pushes done before any output is committed (renamed into place): a
+	 * failure anywhere leaves every destination as it was. */
+	txns = calloc(outputs.n + 1, sizeof(*txns));
 	for (size_t i = 0; i < outputs.n; i++) {
 		ds_write_opts wo = DS_WRITE_OPTS_INIT;
 		wo.tags = tags.v;
 		wo.n_tags = tags.n;
-		if (ds_image_write(res.image, &refs[i], &wo, &err) < 0) {
+		if (ds_image_write_prepare(&txns[i], res.image, &refs[i], &wo, &err) < 0) {
 			rc = cmd_report(&err);
 			goto out;
 		}
@@ -540,6 +545,14 @@ int cmd_build(int argc, char **argv)
 		json_object_set_new(pj, "blobs_mounted", json_integer((json_int_t)pres.blobs_mounted));
 		json_object_set_new(pj, "blobs_existed", json_integer((json_int_t)pres.blobs_existed));
 		json_array_append_new(pushed, pj);
+	}
+	for (size_t i = 0; i < outputs.n; i++) {
+		ds_write_txn *t = txns[i];
+		txns[i] = NULL;
+		if (ds_write_txn_commit(t, &err) < 0) {
+			rc = cmd_report(&err);
+			goto out;
+		}
 	}
 	if (digest_file) {
 		int r = cmd_write_digest_file(digest_file, res.image->manifest_digest);
@@ -611,6 +624,9 @@ out:
 			free(p);
 		}
 	}
+	for (size_t i = 0; txns && i < outputs.n; i++)
+		ds_write_txn_abort(txns[i]);
+	free(txns);
 	ds_build_result_release(&res);
 	for (size_t i = 0; refs && i < outputs.n; i++)
 		ds_ref_release(&refs[i]);

@@ -152,8 +152,12 @@ int cmd_parse_argv(const char *flag, const char *s, strv *out, ds_error *err)
 			if (q) {
 				if (*p == q) {
 					q = 0;
-				} else if (q == '"' && *p == '\\' && (p[1] == '"' || p[1] == '\\')) {
+				} else if (q == '"' && *p == '\\' &&
+					   (p[1] == '"' || p[1] == '\\' || p[1] == '$' || p[1] == '`')) {
+					/* inside "...", a backslash escapes only " \\ $ ` (sh) */
 					w[n++] = *++p;
+				} else if (q == '"' && *p == '\\' && p[1] == '\n') {
+					p++; /* line continuation */
 				} else {
 					w[n++] = *p;
 				}

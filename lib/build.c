@@ -263,6 +263,41 @@ static int open_base(const ds_build_opts *o, const char *platform, ds_store *cac
 				err->code = DS_EIMAGE;
 			return ds_error_wrap(err, "cannot use base '%s': layer %zu", o->base, i + 1);
 		}
+		/* The config's diff_id must be what the layer unpacks to (umoci
+		 * checks it; podman does not).  Once checked, the pair is
+		 * remembered in the layer cache. */
+		{
+			_cleanup_free_ char *key = ds_xasprintf("diff-id/v1 %s %s", l->digest,
+								l->diff_id);
+			ds_layer_info seen;
+			if (!ds_layer_cache_get(cache, key, &seen)) {
+				char did[DS_DIGEST_BUFSZ];
+				uint64_t tsz;
+				if (ds_layer_uncompressed_digest(cache, l, did, &tsz, err) < 0) {
+					*n_layers = i;
+					ds_image_free(img);
+					if (err && err->code == DS_EFORMAT)
+						err->code = DS_EIMAGE;
+					return ds_error_wrap(err, "cannot use base '%s': layer %zu",
+							     o->base, i + 1);
+				}
+				if (strcmp(did, l->diff_id)) {
+					*n_layers = i;
+					ds_error_set(err, DS_EIMAGE, "cannot use base '%s': layer %zu (%s) "
+								     "unpacks to %s, but its config says %s",
+						     o->base, i + 1, l->digest, did, l->diff_id);
+					ds_image_free(img);
+					return ds_error_hint(err, "the base image is corrupt; rebuild or "
+								  "re-pull it");
+				}
+				memset(&seen, 0, sizeof(seen));
+				memcpy(seen.digest, l->digest, DS_DIGEST_BUFSZ);
+				memcpy(seen.diff_id, did, DS_DIGEST_BUFSZ);
+				seen.size = l->size;
+				seen.tar_size = tsz;
+				ds_layer_cache_put(cache, key, &seen, NULL);
+			}
+		}
 		/* Docker's media types name the same bytes as OCI's. */
 		if (!strcmp(l->media_type, DS_MEDIA_DOCKER_LAYER_GZIP))
 			d->media_type = ds_xstrdup(DS_MEDIA_LAYER_GZIP);

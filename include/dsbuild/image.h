@@ -105,6 +105,18 @@ typedef struct ds_write_opts {
 int ds_image_write(const ds_image *img, const ds_ref *dst, const ds_write_opts *opts,
 		   ds_error *err);
 
+/* Two-phase writing, for builds with several outputs: prepare each one
+ * (all the work, under temporary names beside the destination), then
+ * commit them all (renames only), or abort them all.  A failed build leaves
+ * every destination as it was. */
+typedef struct ds_write_txn ds_write_txn;
+int ds_image_write_prepare(ds_write_txn **out, const ds_image *img, const ds_ref *dst,
+			   const ds_write_opts *opts, ds_error *err);
+/* Frees t whatever the outcome. */
+int ds_write_txn_commit(ds_write_txn *t, ds_error *err);
+/* Removes what prepare wrote and frees t.  NULL-safe; returns NULL. */
+ds_write_txn *ds_write_txn_abort(ds_write_txn *t);
+
 /* "linux/amd64" etc. for the host, borrowed static string. */
 const char *ds_platform_host(void);
 

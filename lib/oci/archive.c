@@ -71,7 +71,8 @@ static void tarw_abort(tarw *t)
 	}
 }
 
-static int tarw_commit(tarw *t, ds_error *err)
+/* Closes the archive; the temp file stays for the transaction to rename. */
+static int tarw_finish(tarw *t, ds_write_txn *txn, ds_error *err)
 {
 	if (archive_write_close(t->ar) != ARCHIVE_OK)
 		return tarw_fail(t, err);
@@ -82,10 +83,8 @@ static int tarw_commit(tarw *t, ds_error *err)
 		return ds_error_set_errno(err, errno, "cannot write '%s'", t->dst);
 	}
 	t->fd = -1;
-	if (rename(t->tmp, t->dst) < 0)
-		return ds_error_set_errno(err, errno, "cannot move the archive to '%s'", t->dst);
-	free(t->tmp);
-	t->tmp = NULL;
+	txn->tmp = TAKE_PTR(t->tmp);
+	txn->final = ds_xstrdup(t->dst);
 	return 0;
 }
 
@@ -195,8 +194,8 @@ static int put_json(tarw *t, const char *path, const json_t *j, ds_error *err)
 
 static const char layout_marker[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
 
-int ds_archive_write_oci(const ds_image *img, const char *file, const char **tags, size_t n_tags,
-			 ds_error *err)
+int ds_archive_prepare_oci(ds_write_txn *txn, const ds_image *img, const char *file,
+			   const char **tags, size_t n_tags, ds_error *err)
 {
 	tarw t = { .fd = -1 };
 	const char *digests[DS_LAYERS_MAX + 2];
@@ -229,7 +228,7 @@ int ds_archive_write_oci(const ds_image *img, const char *file, const char **tag
 	}
 	if (put_json(&t, "index.json", idx, err) < 0 ||
 	    tarw_buf(&t, "oci-layout", layout_marker, sizeof(layout_marker) - 1, err) < 0 ||
-	    tarw_commit(&t, err) < 0)
+	    tarw_finish(&t, txn, err) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -325,13 +324,19 @@ fail:
 	return -1;
 }
 
+int ds_layer_uncompressed_digest(const ds_store *store, const ds_layer_desc *l,
+				 char diff_id[DS_DIGEST_BUFSZ], uint64_t *size, ds_error *err)
+{
+	return layer_inflate(store, l, NULL, NULL, size, diff_id, err);
+}
+
 static int to_tar(void *data, const void *buf, size_t len, ds_error *err)
 {
 	return tarw_data(data, buf, len, err);
 }
 
-int ds_archive_write_docker(const ds_image *img, const char *file, const char **repo_tags,
-			    size_t n_tags, ds_error *err)
+int ds_archive_prepare_docker(ds_write_txn *txn, const ds_image *img, const char *file,
+			      const char **repo_tags, size_t n_tags, ds_error *err)
 {
 	tarw t = { .fd = -1 };
 	uint64_t *sizes = ds_xcalloc(img->n_layers + 1, sizeof(*sizes));
@@ -429,7 +434,7 @@ int ds_archive_write_docker(const ds_image *img, const char *file, const char **
 	if (tarw_buf(&t, mpath, mbuf.data, mbuf.len, err) < 0 ||
 	    put_json(&t, "index.json", idx, err) < 0 || put_json(&t, "manifest.json", mj, err) < 0 ||
 	    tarw_buf(&t, "oci-layout", layout_marker, sizeof(layout_marker) - 1, err) < 0 ||
-	    tarw_commit(&t, err) < 0)
+	    tarw_finish(&t, txn, err) < 0)
 		goto fail;
 	free(sizes);
 	free(tags);
@@ -738,9 +743,61 @@ static const char *plain_tag(const char *t)
 	return (c && (!s || c > s)) ? c + 1 : t;
 }
 
+void ds_write_txn_added(ds_write_txn *t, const char *path)
+{
+	t->added = ds_xrealloc(t->added, (t->n_added + 1) * sizeof(*t->added));
+	t->added[t->n_added++] = ds_xstrdup(path);
+}
+
+static void txn_free(ds_write_txn *t)
+{
+	for (size_t i = 0; i < t->n_added; i++)
+		free(t->added[i]);
+	free(t->added);
+	free(t->tmp);
+	free(t->final);
+	free(t);
+}
+
+ds_write_txn *ds_write_txn_abort(ds_write_txn *t)
+{
+	if (!t)
+		return NULL;
+	if (t->tmp)
+		ds_rm_rf(t->tmp);
+	for (size_t i = 0; i < t->n_added; i++)
+		unlink(t->added[i]);
+	txn_free(t);
+	return NULL;
+}
+
+int ds_write_txn_commit(ds_write_txn *t, ds_error *err)
+{
+	int r = 0;
+
+	if (t->tmp && rename(t->tmp, t->final) < 0) {
+		r = ds_error_set_errno(err, errno, "cannot move the new image into '%s'", t->final);
+		ds_write_txn_abort(t);
+		return r;
+	}
+	txn_free(t);
+	return 0;
+}
+
 int ds_image_write(const ds_image *img, const ds_ref *dst, const ds_write_opts *opts,
 		   ds_error *err)
 {
+	ds_write_txn *t;
+
+	if (ds_image_write_prepare(&t, img, dst, opts, err) < 0)
+		return -1;
+	return ds_write_txn_commit(t, err);
+}
+
+int ds_image_write_prepare(ds_write_txn **out, const ds_image *img, const ds_ref *dst,
+			   const ds_write_opts *opts, ds_error *err)
+{
+	ds_write_txn *txn = ds_xcalloc(1, sizeof(*txn));
 	const char *one[1];
 	const char **tags = NULL;
 	size_t n = 0;
@@ -770,17 +827,25 @@ int ds_image_write(const ds_image *img, const ds_ref *dst, const ds_write_opts *
 		if (k == 0)
 			plain[k++] = "latest";
 		if (dst->transport == DS_TRANSPORT_OCI)
-			r = ds_layout_write(img, dst->path, plain, k, err);
+			r = ds_layout_prepare(txn, img, dst->path, plain, k, err);
 		else
-			r = ds_archive_write_oci(img, dst->path, plain, k, err);
+			r = ds_archive_prepare_oci(txn, img, dst->path, plain, k, err);
 		free(plain);
-		return r;
+		break;
 	}
 	case DS_TRANSPORT_DOCKER_ARCHIVE:
-		return ds_archive_write_docker(img, dst->path, tags, n, err);
+		r = ds_archive_prepare_docker(txn, img, dst->path, tags, n, err);
+		break;
 	default:
-		return ds_error_set(err, DS_EUNSUPPORTED, "cannot write to '%s' here: pushing is the "
-							  "registry client's job",
-				    dst->path);
+		r = ds_error_set(err, DS_EUNSUPPORTED, "cannot write to '%s' here: pushing is the "
+						       "registry client's job",
+				 dst->path);
+		break;
 	}
+	if (r < 0) {
+		ds_write_txn_abort(txn);
+		return -1;
+	}
+	*out = txn;
+	return 0;
 }

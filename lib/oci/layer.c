@@ -1,4 +1,6 @@
 #include <errno.h>
+#include <locale.h>
+#include <pthread.h>
 #include <stdio.h>
 
 #include <archive.h>
@@ -75,7 +77,6 @@ int ds_layer_writer_new(ds_layer_writer **out, ds_store *store, const ds_layer_o
 		goto fail;
 	}
 	if (archive_write_set_format_pax_restricted(w->ar) != ARCHIVE_OK ||
-	    archive_write_set_format_option(w->ar, "pax", "hdrcharset", "BINARY") != ARCHIVE_OK ||
 	    archive_write_add_filter_none(w->ar) != ARCHIVE_OK ||
 	    archive_write_set_bytes_per_block(w->ar, 10240) != ARCHIVE_OK ||
 	    archive_write_open2(w->ar, w, NULL, ar_write, NULL, NULL) != ARCHIVE_OK) {
@@ -89,12 +90,23 @@ fail:
 	return -1;
 }
 
-/* Names are bytes on Linux and go into the tar as given.  The pax writer
- * runs in binary mode (hdrcharset=BINARY): in its default UTF-8 mode
- * libarchive converts names from the current locale's charset, so the
- * bytes depended on LC_ALL, a non-ASCII name failed ("Can't translate
- * pathname") and, under the C locale dsbuild runs in, a name given as
- * UTF-8 crashed libarchive 3.6 (it read the name back as NULL). */
+/* Names are bytes on Linux and go into the tar as given.  libarchive's pax
+ * writer converts names from the current locale's charset to UTF-8; the
+ * header is written under the "C" locale (uselocale(), this thread only),
+ * where an ASCII name needs no pax record and any other name cannot be
+ * converted, so libarchive stores its raw bytes with hdrcharset=BINARY and
+ * answers ARCHIVE_WARN.  The bytes never depend on the caller's locale.
+ * (Setting hdrcharset=BINARY for the whole archive would add a pax header
+ * to every entry; handing libarchive 3.6 a UTF-8 name in the C locale
+ * crashes it.) */
+static locale_t c_loc;
+static pthread_once_t c_loc_once = PTHREAD_ONCE_INIT;
+
+static void c_loc_init(void)
+{
+	c_loc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+}
+
 int ds_layer_writer_add(ds_layer_writer *w, const ds_layer_entry *e, ds_error *err)
 {
 	struct archive_entry *ae;
@@ -139,9 +151,16 @@ int ds_layer_writer_add(ds_layer_writer *w, const ds_layer_entry *e, ds_error *e
 		return ds_error_set(err, DS_EINVAL, "'%s': unsupported entry type", e->path);
 	}
 	archive_entry_set_perm(ae, e->mode & 07777);
-	r = archive_write_header(w->ar, ae);
+	pthread_once(&c_loc_once, c_loc_init);
+	{
+		locale_t prev = c_loc ? uselocale(c_loc) : (locale_t)0;
+		r = archive_write_header(w->ar, ae);
+		if (c_loc)
+			uselocale(prev);
+	}
 	archive_entry_free(ae);
-	if (r != ARCHIVE_OK)
+	/* ARCHIVE_WARN: a name stored as raw bytes (see above) */
+	if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
 		return ar_fail(w, err, e->path);
 	w->remaining = e->type == DS_ENTRY_FILE ? e->size : 0;
 	w->cur_path = e->path;

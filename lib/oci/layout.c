@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -203,27 +204,49 @@ static json_t *index_entry(const ds_image *img, const char *tag)
 	return d;
 }
 
-static int copy_blobs(ds_store *dst, const ds_image *img, ds_error *err)
+static int copy_one(ds_store *dst, const ds_store *src, const char *digest, ds_write_txn *t,
+		    ds_error *err)
 {
-	if (ds_store_copy_blob(dst, img->store, img->config_digest, err) < 0)
+	if (ds_store_has(dst, digest))
+		return 0;
+	if (ds_store_copy_blob(dst, src, digest, err) < 0)
+		return -1;
+	if (t) {
+		_cleanup_free_ char *p = ds_xasprintf("%s/blobs/sha256/%s", ds_store_root(dst),
+						      ds_digest_hex(digest));
+		ds_write_txn_added(t, p);
+	}
+	return 0;
+}
+
+/* t, when not NULL, records the blobs added (an existing layout's). */
+static int copy_blobs(ds_store *dst, const ds_image *img, ds_write_txn *t, ds_error *err)
+{
+	if (copy_one(dst, img->store, img->config_digest, t, err) < 0)
 		return -1;
 	for (size_t i = 0; i < img->n_layers; i++)
-		if (ds_store_copy_blob(dst, img->store, img->layers[i].digest, err) < 0)
+		if (copy_one(dst, img->store, img->layers[i].digest, t, err) < 0)
 			return -1;
 	if (!ds_store_has(dst, img->manifest_digest)) {
 		char d[DS_DIGEST_BUFSZ];
 		if (ds_store_put(dst, img->manifest, img->manifest_len, d, err) < 0)
 			return -1;
+		if (t) {
+			_cleanup_free_ char *p = ds_xasprintf("%s/blobs/sha256/%s", ds_store_root(dst),
+							      ds_digest_hex(d));
+			ds_write_txn_added(t, p);
+		}
 	}
 	return 0;
 }
 
-static int write_index(const char *dir, const ds_image *img, json_t *old, const char **tags,
+/* Writes the new index.json to path (atomically). */
+static int write_index(const char *path, const ds_image *img, json_t *old, const char **tags,
 		       size_t n_tags, ds_error *err)
 {
 	_cleanup_json_ json_t *idx = json_object();
 	_cleanup_buf_ ds_buf b = DS_BUF_INIT;
-	_cleanup_free_ char *p = ds_xasprintf("%s/index.json", dir);
+	const char *p = path;
 	json_t *ms = json_array();
 	json_t *m;
 	size_t i;
@@ -255,19 +278,18 @@ static void remove_store_tmp(const char *dir)
 	rmdir(t);
 }
 
-int ds_layout_write(const ds_image *img, const char *dir, const char **tags, size_t n_tags,
-		    ds_error *err)
+int ds_layout_prepare(ds_write_txn *t, const ds_image *img, const char *dir, const char **tags,
+		      size_t n_tags, ds_error *err)
 {
 	static const char marker[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
-	_cleanup_free_ char *tmp = NULL;
 	_cleanup_free_ char *mpath = NULL;
+	_cleanup_free_ char *ipath = NULL;
 	ds_store *dst = NULL;
 	struct stat st;
 
 	if (stat(dir, &st) == 0) {
 		_cleanup_buf_ ds_buf b = DS_BUF_INIT;
 		_cleanup_json_ json_t *old = NULL;
-		_cleanup_free_ char *ipath = ds_xasprintf("%s/index.json", dir);
 		int r;
 
 		if (!S_ISDIR(st.st_mode))
@@ -275,7 +297,15 @@ int ds_layout_write(const ds_image *img, const char *dir, const char **tags, siz
 		mpath = ds_xasprintf("%s/oci-layout", dir);
 		if (!ds_path_exists(mpath)) {
 			/* An empty directory is fine to fill; anything else is the user's. */
-			if (rmdir(dir) < 0) {
+			DIR *d = opendir(dir);
+			struct dirent *de;
+			int empty = 1;
+			while (d && (de = readdir(d)))
+				if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+					empty = 0;
+			if (d)
+				closedir(d);
+			if (!empty) {
 				ds_error_set(err, DS_EINVAL, "'%s' exists and is not an OCI image layout",
 					     dir);
 				return ds_error_hint(err, "choose another output with -o oci:DIR, or "
@@ -284,8 +314,12 @@ int ds_layout_write(const ds_image *img, const char *dir, const char **tags, siz
 			}
 			goto fresh;
 		}
-		if (read_layout_marker(dir, &(shown){ dir, "oci", 0 }, err) < 0)
-			return ds_error_wrap(err, "cannot add to '%s'", dir);
+		{
+			shown sh = { dir, "oci", 0 };
+			if (read_layout_marker(dir, &sh, err) < 0)
+				return ds_error_wrap(err, "cannot add to '%s'", dir);
+		}
+		ipath = ds_xasprintf("%s/index.json", dir);
 		ds_buf_init(&b, DS_INDEX_MAX + 1);
 		if (ds_read_file(ipath, DS_INDEX_MAX, &b, err) < 0)
 			return ds_error_wrap(err, "cannot add to '%s'", dir);
@@ -294,34 +328,42 @@ int ds_layout_write(const ds_image *img, const char *dir, const char **tags, siz
 			return ds_error_wrap(err, "cannot add to '%s'", dir);
 		if (ds_store_open(&dst, dir, 1, err) < 0)
 			return -1;
-		r = copy_blobs(dst, img, err);
+		r = copy_blobs(dst, img, t, err);
 		ds_store_free(dst);
 		remove_store_tmp(dir);
-		if (r < 0 || write_index(dir, img, old, tags, n_tags, err) < 0)
+		if (r < 0)
 			return ds_error_wrap(err, "cannot write '%s'", dir);
+		/* the new index waits beside the old one until commit */
+		t->final = ds_xstrdup(ipath);
+		t->tmp = ds_xasprintf("%s/.index.json.dsbuild-new", dir);
+		if (write_index(t->tmp, img, old, tags, n_tags, err) < 0) {
+			unlink(t->tmp);
+			return ds_error_wrap(err, "cannot write '%s'", dir);
+		}
 		return 0;
 	}
 fresh:
-	tmp = ds_mkdtemp_beside(dir, err);
-	if (!tmp)
+	t->tmp = ds_mkdtemp_beside(dir, err);
+	if (!t->tmp)
 		return -1;
-	mpath = mpath ? (free(mpath), ds_xasprintf("%s/oci-layout", tmp)) :
-			ds_xasprintf("%s/oci-layout", tmp);
-	if (ds_store_open(&dst, tmp, 1, err) < 0)
+	t->final = ds_xstrdup(dir);
+	free(mpath);
+	mpath = ds_xasprintf("%s/oci-layout", t->tmp);
+	ipath = ds_xasprintf("%s/index.json", t->tmp);
+	if (ds_store_open(&dst, t->tmp, 1, err) < 0)
 		goto fail;
-	if (copy_blobs(dst, img, err) < 0 ||
+	if (copy_blobs(dst, img, NULL, err) < 0 ||
 	    ds_write_file_atomic(mpath, marker, sizeof(marker) - 1, err) < 0 ||
-	    write_index(tmp, img, NULL, tags, n_tags, err) < 0)
+	    write_index(ipath, img, NULL, tags, n_tags, err) < 0)
 		goto fail;
 	dst = ds_store_free(dst);
-	remove_store_tmp(tmp);
-	if (chmod(tmp, 0755) < 0 || rename(tmp, dir) < 0) {
-		ds_error_set_errno(err, errno, "cannot move the image into '%s'", dir);
+	remove_store_tmp(t->tmp);
+	if (chmod(t->tmp, 0755) < 0) {
+		ds_error_set_errno(err, errno, "cannot write '%s'", dir);
 		goto fail;
 	}
 	return 0;
 fail:
 	ds_store_free(dst);
-	ds_rm_rf(tmp);
 	return ds_error_wrap(err, "cannot write '%s'", dir);
 }

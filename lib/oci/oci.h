@@ -27,16 +27,33 @@ int ds_image_check_blobs(const ds_image *img, ds_error *err);
 /* Opens the layout in dir.  ref, when not NULL, is what the user named
  * (an oci-archive:/docker-archive: extracted into dir): errors name it,
  * never dir. */
+/* Decompresses a layer blob (gzip or plain tar) from store, returning the
+ * SHA-256 and size of the tar inside: what the config's diff_id must be. */
+int ds_layer_uncompressed_digest(const ds_store *store, const ds_layer_desc *l,
+				 char diff_id[DS_DIGEST_BUFSZ], uint64_t *size, ds_error *err);
+
 int ds_layout_open(ds_image **out, const char *dir, const char *tag, const char *platform,
 		   const ds_ref *ref, ds_error *err);
 int ds_archive_open(ds_image **out, const ds_ref *ref, const char *platform, ds_error *err);
 
+/* A prepared write: everything is on disk under temporary names, and
+ * committing is renames only.  See ds_image_write_prepare(). */
+struct ds_write_txn {
+	char *tmp;       /* temp folder or file, renamed to final on commit */
+	char *final;
+	char **added;    /* blobs added to an existing layout, removed on abort */
+	size_t n_added;
+};
+
+/* Adds path to the blobs an abort removes. */
+void ds_write_txn_added(ds_write_txn *t, const char *path);
+
 /* tags: plain tags for the layout's ref.name annotations. */
-int ds_layout_write(const ds_image *img, const char *dir, const char **tags, size_t n_tags,
-		    ds_error *err);
-int ds_archive_write_oci(const ds_image *img, const char *file, const char **tags, size_t n_tags,
-			 ds_error *err);
-int ds_archive_write_docker(const ds_image *img, const char *file, const char **repo_tags,
-			    size_t n_tags, ds_error *err);
+int ds_layout_prepare(ds_write_txn *t, const ds_image *img, const char *dir, const char **tags,
+		      size_t n_tags, ds_error *err);
+int ds_archive_prepare_oci(ds_write_txn *t, const ds_image *img, const char *file,
+			   const char **tags, size_t n_tags, ds_error *err);
+int ds_archive_prepare_docker(ds_write_txn *t, const ds_image *img, const char *file,
+			      const char **repo_tags, size_t n_tags, ds_error *err);
 
 #endif

@@ -24,9 +24,9 @@ static int tap_n, tap_failed;
 #define is_str(got, want, ...)                                                                    \
 	do {                                                                                      \
 		const char *_g = (got), *_w = (want);                                             \
-		int _c = (_g && _w) ? strcmp(_g, _w) == 0 : _g == _w;                             \
-		ok(_c, __VA_ARGS__);                                                              \
-		if (!_c)                                                                          \
+		int _same = (_g && _w) ? strcmp(_g, _w) == 0 : _g == _w;                             \
+		ok(_same, __VA_ARGS__);                                                              \
+		if (!_same)                                                                          \
 			printf("#   got '%s', want '%s'\n", _g ? _g : "(null)",                   \
 			       _w ? _w : "(null)");                                               \
 	} while (0)
