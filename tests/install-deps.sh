@@ -11,6 +11,8 @@ build_pkgs=(
 	meson ninja-build pkg-config gcc
 	libarchive-dev libjansson-dev libcurl4-openssl-dev libssl-dev zlib1g-dev
 	git
+	# the default base: Debian archive signatures are checked with gpgv
+	gpgv debian-archive-keyring
 )
 test_pkgs=(
 	# OCI tools: independent producers, validators and runtimes
