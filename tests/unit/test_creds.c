@@ -168,7 +168,11 @@ int main(void)
 	    "\"broken.example\":\"dstest\",\"missing.example\":\"nosuchhelper\"},"
 	    "\"credsStore\":\"dstest\",\"auths\":{\"https://index.docker.io/v1/\":{}}}",
 	    0600);
-	unlink(path(".config/containers/auth.json"));
+	{
+		char *p = path(".config/containers/auth.json");
+		unlink(p);
+		free(p);
+	}
 	lookup("helper.example", NULL, NULL, "hu", "hp", "docker-credential-dstest",
 	       "credHelpers entry");
 	lookup("docker.io", "library/x", NULL, "hub", "hubp", "docker-credential-dstest",
@@ -225,7 +229,11 @@ int main(void)
 	}
 
 	/* 8. save and erase: file entries with 0600, other keys kept */
-	unlink(path(".docker/config.json"));
+	{
+		char *p = path(".docker/config.json");
+		unlink(p);
+		free(p);
+	}
 	{
 		char *where = NULL;
 		struct stat st;
