@@ -72,19 +72,23 @@ now() { date +%s.%N; }
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-echo "bench: making a ${SIZE_MB} MB image in $LAYERS layers (random data, so gzip keeps the size)"
+echo "bench: making a ${SIZE_MB} MB image: $LAYERS data layers (random, so gzip keeps the size) + a small app layer"
 per=$((SIZE_MB / LAYERS))
-base=""
+base=scratch
 for i in $(seq 1 "$LAYERS"); do
-	mkdir -p "$W/src$i"
-	head -c $((per * 1024 * 1024)) /dev/urandom >"$W/src$i/data$i.bin"
-	echo "layer $i" >"$W/src$i/app.txt"
-	"$DSBUILD" build -q "$W/src$i" ${base:+--base "$base"} -o "oci:$W/img:l$i"
-	base="oci:$W/img:l$i"
+	mkdir -p "$W/data$i"
+	head -c $((per * 1024 * 1024)) /dev/urandom >"$W/data$i/data$i.bin"
+	"$DSBUILD" build -q "$W/data$i" --base "$base" -o "oci:$W/img:d$i"
+	base="oci:$W/img:d$i"
 done
-img="oci:$W/img:l$LAYERS"
-total=$(du -sb "$W/img/blobs" | cut -f1)
-echo "bench: image $(jq -r '.manifests[-1].digest' "$W/img/index.json"), $((total / 1000000)) MB of blobs"
+mkdir -p "$W/app"
+for f in main.py model.py util.py; do
+	head -c 20000 /dev/urandom | base64 >"$W/app/$f"
+done
+"$DSBUILD" build -q "$W/app" --base "$base" -o "oci:$W/img:v1"
+img="oci:$W/img:v1"
+total=$(jq '([.layers[].size] | add) + .config.size' "$W/img/blobs/sha256/$(jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == "v1") | .digest' "$W/img/index.json" | cut -d: -f2)")
+echo "bench: image of $((total / 1000000)) MB of blobs"
 
 ds_times=()
 sk_times=()
@@ -118,10 +122,8 @@ proxy=127.0.0.1:$pport
 # both clients push v1 first (to their own repositories), then v2
 "$DSBUILD" push -q "$img" "docker://$proxy/ds/app:v1"
 skopeo copy -q --dest-tls-verify=false "$img" "docker://$proxy/sk/app:v1"
-echo "layer $LAYERS, changed" >"$W/src$LAYERS/app.txt"
-top_base=()
-[ "$LAYERS" -gt 1 ] && top_base=(--base "oci:$W/img:l$((LAYERS - 1))")
-"$DSBUILD" build -q "$W/src$LAYERS" "${top_base[@]}" -o "oci:$W/img:v2"
+echo "# changed" >>"$W/app/util.py"
+"$DSBUILD" build -q "$W/app" --base "oci:$W/img:d$LAYERS" -o "oci:$W/img:v2"
 changed=$(jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == "v2") | .digest' "$W/img/index.json")
 mark=$(wc -l <"$W/proxy.log")
 json=$("$DSBUILD" push --json "oci:$W/img:v2" "docker://$proxy/ds/app:v2")
@@ -132,11 +134,11 @@ sk_bytes=$(tail -n +$((mark + 1)) "$W/proxy.log" | jq -s '[.[] | .req_bytes // 0
 last_layer=$(jq -r '.layers[-1].size' "$W/img/blobs/sha256/${changed#sha256:}")
 
 echo
-echo "== push of a $((total / 1000000)) MB image ($LAYERS layers) to a loopback registry, median of $RUNS"
+echo "== push of a $((total / 1000000)) MB image ($((LAYERS + 1)) layers) to a loopback registry, median of $RUNS"
 printf '   dsbuild push (--parallel %s)  %6.2f s\n' "$PARALLEL" "$ds"
 printf '   skopeo copy                   %6.2f s\n' "$sk"
 printf '   ratio dsbuild/skopeo          %6.2f\n' "$(awk -v a="$ds" -v b="$sk" 'BEGIN {print a / b}')"
-echo "== re-push after a one-file change (new top layer: $last_layer bytes)"
+echo "== re-push after a one-file change (the app layer, now $last_layer bytes)"
 printf '   dsbuild sent %s bytes (%s blob bytes uploaded; %s of %s blobs already there)\n' \
 	"$ds_bytes" "$(jq .bytes_uploaded <<<"$json")" "$(jq .blobs.existed <<<"$json")" "$(jq .blobs.total <<<"$json")"
 printf '   skopeo  sent %s bytes\n' "$sk_bytes"

@@ -96,3 +96,34 @@ printf '{"credsStore":"dstest"}\n' >"$cfg"
 ok sh -c "echo '$REG_PASS' | '$DSBUILD' login -u '$REG_USER' --password-stdin '$REG'"
 ok "$DSBUILD" push "oci:$T/img:v1" "docker://$REG/e/app:v1"
 assert_eq "$digest" "$(skopeo_digest "docker://$REG/e/app:v1" --tls-verify=false --creds "$REG_USER:$REG_PASS")" "pushed with credsStore"
+
+step "a blob redirected to another host gets no Authorization"
+# The proxy answers the layer's GET with a 307 to a file server on another
+# host name (localhost vs 127.0.0.1), which records the headers it sees.
+cat >"$T/blobsrv.py" <<'PY'
+import http.server, sys, threading
+root, log, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+class H(http.server.SimpleHTTPRequestHandler):
+    def __init__(self, *a, **k):
+        super().__init__(*a, directory=root, **k)
+    def do_GET(self):
+        with open(log, "a") as f:
+            f.write("GET %s auth=%s\n" % (self.path, self.headers.get("Authorization", "-")))
+        super().do_GET()
+s = http.server.ThreadingHTTPServer(("127.0.0.1", port), H)
+t = threading.Timer(300, s.shutdown); t.daemon = True; t.start()
+s.serve_forever()
+PY
+printf '{}\n' >"$cfg"
+ok "$DSBUILD" push --creds "$REG_USER:$REG_PASS" "oci:$T/img:v1" "docker://$REG/r/app:v1"
+layer=$(manifest_of "$T/img" v1 | jq -r '.layers[-1].digest')
+mkdir -p "$T/blobsrv"
+cp "$(blob_path "$T/img" "$layer")" "$T/blobsrv/${layer#sha256:}"
+bport=$(free_port)
+bg_start blobsrv "$T/blobsrv.out" /usr/bin/python3 "$T/blobsrv.py" "$T/blobsrv" "$T/blobsrv.log" "$bport"
+wait_port "$bport" "$BG_PID" || fail "blob server did not start: $(cat "$T/blobsrv.out")"
+start_proxy "[{\"match\": \"^GET /v2/r/app/blobs/$layer\", \"action\": \"status\", \"code\": 307, \"headers\": {\"Location\": \"http://localhost:$bport/${layer#sha256:}\"}}]"
+DSBUILD_CACHE=$T/cache-redirect ok "$DSBUILD" copy --creds "$REG_USER:$REG_PASS" "docker://$PROXY/r/app:v1" "oci:$T/redirected:v1"
+assert_eq "$digest" "$(manifest_digest "$T/redirected" v1)" "pulled through the redirect"
+assert_eq "GET /${layer#sha256:} auth=-" "$(cat "$T/blobsrv.log")" "no Authorization sent to the other host"
+[ "$(proxy_count '.status == 307')" = 1 ] || fail "the redirect was not used: $(cat "$PROXY_LOG")"
