@@ -844,7 +844,7 @@ static char *normalize_path(const char *path)
 
 static int default_read(rf_ctx *ctx, const char *path, ds_buf *out, ds_error *err)
 {
-	_cleanup_free_ char *full = NULL, *real = NULL;
+	_cleanup_free_ char *full = NULL, *real = NULL, *joined = NULL;
 
 	if (url_kind(path))
 		return ds_error_set(err, DS_EUNSUPPORTED, "cannot read requirements from URL '%s'",
@@ -855,9 +855,8 @@ static int default_read(rf_ctx *ctx, const char *path, ds_buf *out, ds_error *er
 		return ds_error_set(err, DS_EINVAL,
 				    "'%s' is an absolute path: files must be inside the build context",
 				    path);
-	full = ds_xasprintf("%s/%s", ctx->root_abs, path);
-	free(full);
-	full = ds_path_absolute(ds_xasprintf("%s/%s", ctx->root_abs, path));
+	joined = ds_xasprintf("%s/%s", ctx->root_abs, path);
+	full = ds_path_absolute(joined);
 	if (!full || !ds_path_is_under(full, ctx->root_abs))
 		return ds_error_set(err, DS_EINVAL, "'%s' is outside the build context", path);
 	real = realpath(full, NULL);

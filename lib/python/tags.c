@@ -396,8 +396,9 @@ int ds_pytags_supported(ds_pytags **out, const ds_pytarget *t, ds_error *err)
 	platforms(&plats, &np, arch, t->glibc != NULL, gmaj, gmin, t->musl != NULL, mmaj, mmin);
 	tags = ds_xcalloc(1, sizeof(*tags));
 	snprintf(interp, sizeof(interp), "cp%u%u", major, minor);
-	/* Before 3.8 the ABI tag carries pymalloc's 'm'. */
-	snprintf(abi, sizeof(abi), "cp%u%u%s", major, minor, minor < 8 ? "m" : "");
+	/* Before 3.8 the ABI tag carries pymalloc's 'm', before 3.3 UCS-4's 'u'. */
+	snprintf(abi, sizeof(abi), "cp%u%u%s%s", major, minor, minor < 8 ? "m" : "",
+		 minor < 3 ? "u" : "");
 
 	for (size_t p = 0; p < np; p++)
 		add_tag(tags, interp, abi, plats[p]);

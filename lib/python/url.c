@@ -124,12 +124,9 @@ int ds_pyurl_split_auth(char **url_out, char **user, char **password, const char
 
 	while (i < n && scheme_char((unsigned char)url[i]))
 		i++;
-	if (i == 0 || n - i < 3 || memcmp(url + i, "://", 3) != 0) {
-		char *shown = ds_pyurl_redact(url);
-		ds_error_set(err, DS_EINVAL, "invalid URL '%s': expected scheme://host/...", shown);
-		free(shown);
-		return -1;
-	}
+	/* Not echoed: a malformed URL may still hold a password. */
+	if (i == 0 || n - i < 3 || memcmp(url + i, "://", 3) != 0)
+		return ds_error_set(err, DS_EINVAL, "invalid URL: expected scheme://host/...");
 	a = i + 3;
 	e = authority_end(url, a, n);
 	at = find_at(url, a, e);
