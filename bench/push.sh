@@ -46,7 +46,8 @@ wait_port() {
 	exit 1
 }
 
-# start_registry NAME: a fresh registry; prints host:port.
+# start_registry NAME: a fresh registry; sets REG to its host:port (no
+# subshell, so its PID is remembered and killed at the end).
 start_registry() {
 	local d=$W/$1 port
 	port=$(free_port)
@@ -65,7 +66,7 @@ start_registry() {
 	docker-registry serve "$d/config.yml" >"$d/log" 2>&1 &
 	PIDS+=($!)
 	wait_port "$port"
-	echo "127.0.0.1:$port"
+	REG=127.0.0.1:$port
 }
 
 now() { date +%s.%N; }
@@ -93,14 +94,16 @@ echo "bench: image of $((total / 1000000)) MB of blobs"
 ds_times=()
 sk_times=()
 for r in $(seq 1 "$RUNS"); do
-	reg=$(start_registry "ds$r")
+	start_registry "ds$r"
+	reg=$REG
 	rm -rf "$DSBUILD_CACHE"
 	t0=$(now)
 	"$DSBUILD" push -q --parallel "$PARALLEL" "$img" "docker://$reg/bench/app:v1"
 	t1=$(now)
 	ds_times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')")
 
-	reg=$(start_registry "sk$r")
+	start_registry "sk$r"
+	reg=$REG
 	rm -rf "$HOME/.local/share/containers"
 	t0=$(now)
 	skopeo copy -q --dest-tls-verify=false "$img" "docker://$reg/bench/app:v1"
@@ -112,7 +115,8 @@ ds=$(printf '%s\n' "${ds_times[@]}" | median)
 sk=$(printf '%s\n' "${sk_times[@]}" | median)
 
 echo "bench: re-push after a one-file change (bytes counted by a proxy in front of the registry)"
-reg=$(start_registry repush)
+start_registry repush
+reg=$REG
 pport=$(free_port)
 /usr/bin/python3 "$ROOT/tests/registry/faultproxy.py" --listen "$pport" --target "$reg" \
 	--log "$W/proxy.log" --lifetime 3600 >"$W/proxy.out" 2>&1 &
