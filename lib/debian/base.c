@@ -46,6 +46,13 @@ typedef struct source {
 	char *date;
 } source;
 
+typedef struct pending_index {
+	deb_download d;
+	char *name;       /* URL of the plain path, for errors */
+	char *rel_path;   /* "main/binary-amd64/Packages.xz" */
+	int origin;       /* source */
+} pending_index;
+
 typedef struct chosen {
 	size_t pkg;       /* index entry */
 	int group;        /* 0 base, 1 extra */
@@ -66,6 +73,10 @@ typedef struct ctx {
 	source *src;
 	size_t n_src;
 	deb_index *ix;
+	pending_index *idx;
+	size_t n_idx;
+	const char *const *base_req;
+	size_t n_base_req;
 	chosen *set;
 	size_t n_set;
 	ds_sha256 release_hash; /* over every verified Release text */
@@ -290,8 +301,7 @@ static int load_source(ctx *c, size_t si)
 		static const char *const exts[] = { ".xz", ".gz", "" };
 		const deb_release_file *f = NULL;
 		_cleanup_free_ char *rel_path = NULL, *label = NULL;
-		deb_download d = { 0 };
-		ds_buf text = DS_BUF_INIT, path = DS_BUF_INIT;
+		pending_index *pi;
 
 		for (size_t e = 0; e < DS_ARRAY_SIZE(exts) && !f; e++) {
 			free(rel_path);
@@ -309,40 +319,25 @@ static int load_source(ctx *c, size_t si)
 		}
 		label = ds_xasprintf("%s %s %s", s->suite, comp, c->arch);
 		event(c, DS_DEBIAN_EV_INDEX, label, 0, f->size, NULL, 0);
-		snprintf(d.digest, sizeof(d.digest), "sha256:%s", f->sha256);
-		d.size = f->size;
-		d.what = ds_xasprintf("index '%s'", rel_path);
+		c->idx = ds_xrealloc(c->idx, (c->n_idx + 1) * sizeof(*c->idx));
+		pi = &c->idx[c->n_idx++];
+		memset(pi, 0, sizeof(*pi));
+		pi->origin = (int)si;
+		pi->name = ds_xasprintf("%s/dists/%s/%s", s->uri, s->suite, rel_path);
+		pi->rel_path = ds_xstrdup(rel_path);
+		snprintf(pi->d.digest, sizeof(pi->d.digest), "sha256:%s", f->sha256);
+		pi->d.size = f->size;
+		pi->d.what = ds_xasprintf("index '%s'", rel_path);
 		if (rel.acquire_by_hash) {
 			_cleanup_free_ char *dir = ds_xstrdup(rel_path);
 			*strrchr(dir, '/') = '\0';
-			d.url = ds_xasprintf("%s/dists/%s/%s/by-hash/SHA256/%s", s->uri, s->suite, dir,
-					     f->sha256);
-			d.fallback_url = ds_xasprintf("%s/dists/%s/%s", s->uri, s->suite, rel_path);
+			pi->d.url = ds_xasprintf("%s/dists/%s/%s/by-hash/SHA256/%s", s->uri, s->suite,
+						 dir, f->sha256);
+			pi->d.fallback_url = ds_xstrdup(pi->name);
 		} else {
-			d.url = ds_xasprintf("%s/dists/%s/%s", s->uri, s->suite, rel_path);
+			pi->d.url = ds_xstrdup(pi->name);
 		}
-		rc = deb_fetch_all(c->fetch, &d, 1, NULL, NULL, err);
-		free(d.url);
-		free(d.fallback_url);
-		free(d.what);
-		if (rc < 0)
-			goto out;
-		rc = -1;
-		ds_buf_init(&path, 0);
-		if (ds_store_blob_path(c->dl, d.digest, &path, err) < 0 ||
-		    decompress(c, path.data, rel_path, &text) < 0) {
-			ds_buf_release(&path);
-			goto out;
-		}
-		ds_buf_release(&path);
-		{
-			size_t len;
-			char *data = ds_buf_detach(&text, &len);
-			_cleanup_free_ char *name = ds_xasprintf("%s/dists/%s/%s", s->uri, s->suite,
-								 rel_path);
-			if (deb_index_add(c->ix, data, len, (int)si, name, err) < 0)
-				goto out;
-		}
+		ds_sha256_update(&c->release_hash, pi->d.digest, strlen(pi->d.digest));
 	}
 	rc = 0;
 out:
@@ -351,6 +346,38 @@ out:
 	ds_buf_release(&raw);
 	ds_buf_release(&body);
 	return rc;
+}
+
+/* Fetches the indexes the Release files named (in parallel) and reads them
+ * into the index. */
+static int load_indexes(ctx *c)
+{
+	deb_download *d = ds_xcalloc(c->n_idx ? c->n_idx : 1, sizeof(*d));
+	int rc;
+
+	for (size_t i = 0; i < c->n_idx; i++)
+		d[i] = c->idx[i].d;
+	rc = deb_fetch_all(c->fetch, d, c->n_idx, NULL, NULL, c->err);
+	free(d);
+	if (rc < 0)
+		return -1;
+	for (size_t i = 0; i < c->n_idx; i++) {
+		ds_buf text = DS_BUF_INIT, path = DS_BUF_INIT;
+		size_t len;
+		char *data;
+
+		ds_buf_init(&path, 0);
+		if (ds_store_blob_path(c->dl, c->idx[i].d.digest, &path, c->err) < 0 ||
+		    decompress(c, path.data, c->idx[i].rel_path, &text) < 0) {
+			ds_buf_release(&path);
+			return -1;
+		}
+		ds_buf_release(&path);
+		data = ds_buf_detach(&text, &len);
+		if (deb_index_add(c->ix, data, len, c->idx[i].origin, c->idx[i].name, c->err) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* ---- the package set ----------------------------------------------------- */
@@ -435,6 +462,128 @@ static int cmp_chosen(const void *a, const void *b, void *ix)
 	if (x->group != y->group)
 		return x->group - y->group;
 	return strcmp(deb_index_pkg(ix, x->pkg)->name, deb_index_pkg(ix, y->pkg)->name);
+}
+
+/* ---- resolution cache ---------------------------------------------------- */
+
+/* The closure depends only on the verified Release files (which pin the
+ * indexes by hash), the architecture and the requests: cache it so a warm
+ * build does not read the indexes at all. */
+static void resolved_key(ctx *c, const char *release_hash, char out[DS_DIGEST_BUFSZ])
+{
+	ds_sha256 h;
+	char line[256];
+
+	ds_sha256_init(&h, NULL);
+	snprintf(line, sizeof(line), "%s %s\n%s\narch %s\ncomponents %s\nca %d\n",
+		 DEB_LAYER_FORMAT, DS_VERSION, release_hash, c->arch, c->components,
+		 c->o->ca_certificates);
+	ds_sha256_update(&h, line, strlen(line));
+	for (size_t i = 0; i < c->n_src; i++) {
+		ds_sha256_update(&h, c->src[i].uri, strlen(c->src[i].uri) + 1);
+		ds_sha256_update(&h, c->src[i].suite, strlen(c->src[i].suite) + 1);
+	}
+	for (int g = 0; g < 2; g++) {
+		const char *const *r = g ? c->o->extra_packages : c->base_req;
+		size_t n = g ? c->o->n_extra_packages : c->n_base_req;
+		ds_sha256_update(&h, g ? "extra\n" : "base\n", 5 + (size_t)g);
+		for (size_t i = 0; i < n; i++)
+			ds_sha256_update(&h, r[i], strlen(r[i]) + 1);
+	}
+	for (const char *const *p = data_packages; *p; p++)
+		ds_sha256_update(&h, *p, strlen(*p) + 1);
+	for (const char *const *p = script_only; *p; p++)
+		ds_sha256_update(&h, *p, strlen(*p) + 1);
+	ds_sha256_final(&h, out);
+}
+
+static char *resolved_path(ctx *c, const char *key)
+{
+	return ds_xasprintf("%s/resolved/%s.json", c->debian_dir, ds_digest_hex(key));
+}
+
+/* 1 when the set was loaded from the cache (c->ix then holds just those
+ * packages), 0 when there is none or it is unusable. */
+static int resolved_load(ctx *c, const char *key)
+{
+	_cleanup_free_ char *path = resolved_path(c, key);
+	ds_buf b;
+	json_t *j, *set, *e;
+	size_t i;
+
+	ds_buf_init(&b, 4 << 20);
+	if (ds_read_file(path, 4 << 20, &b, NULL) < 0) {
+		ds_buf_release(&b);
+		return 0;
+	}
+	j = ds_json_parse(b.data, b.len, path, NULL);
+	ds_buf_release(&b);
+	set = j ? json_object_get(j, "set") : NULL;
+	if (!json_is_array(set) || json_array_size(set) > DS_DEBIAN_PACKAGES_REQ_MAX * 2) {
+		json_decref(j);
+		return 0;
+	}
+	json_array_foreach(set, i, e) {
+		const char *name, *version, *arch, *filename, *sha256, *src_name = NULL;
+		json_int_t origin, group, data_only, size;
+		char *text;
+		if (json_unpack(e, "{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s?s}", "name",
+				&name, "version", &version, "arch", &arch, "filename", &filename,
+				"sha256", &sha256, "size", &size, "origin", &origin, "group", &group,
+				"data_only", &data_only, "source", &src_name) < 0 ||
+		    origin < 0 || (size_t)origin >= c->n_src || group < 0 || group > 1 || size < 0 ||
+		    strchr(filename, '\n') || strchr(src_name ? src_name : "", '\n'))
+			goto bad;
+		text = ds_xasprintf("Package: %s\nVersion: %s\nArchitecture: %s\nFilename: %s\n"
+				    "Size: %lld\nSHA256: %s\n%s%s%s",
+				    name, version, arch, filename, (long long)size, sha256,
+				    src_name ? "Source: " : "", src_name ? src_name : "",
+				    src_name ? "\n" : "");
+		if (deb_index_add(c->ix, text, strlen(text), (int)origin, path, NULL) < 0 ||
+		    deb_index_count(c->ix) != i + 1)
+			goto bad;
+		add_to_set(c, i, (int)group, (int)data_only);
+	}
+	json_decref(j);
+	return 1;
+bad:
+	/* start over with an empty index */
+	json_decref(j);
+	deb_index_free(c->ix);
+	c->ix = NULL;
+	free(c->set);
+	c->set = NULL;
+	c->n_set = 0;
+	deb_index_new(&c->ix, c->arch, c->suite, NULL);
+	deb_index_set_script_only(c->ix, script_only);
+	return 0;
+}
+
+static void resolved_save(ctx *c, const char *key)
+{
+	_cleanup_free_ char *path = resolved_path(c, key);
+	_cleanup_free_ char *dir = ds_xasprintf("%s/resolved", c->debian_dir);
+	json_t *set = json_array(), *j;
+	ds_buf b;
+
+	for (size_t i = 0; i < c->n_set; i++) {
+		const deb_pkg *p = deb_index_pkg(c->ix, c->set[i].pkg);
+		json_t *e = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "name", p->name,
+				      "version", p->version, "arch", p->arch, "filename",
+				      p->filename, "sha256", p->sha256, "size", (json_int_t)p->size,
+				      "origin", (json_int_t)p->origin, "group",
+				      (json_int_t)c->set[i].group, "data_only",
+				      (json_int_t)c->set[i].data_only);
+		if (e && p->source)
+			json_object_set_new(e, "source", json_string(p->source));
+		json_array_append_new(set, e);
+	}
+	j = json_pack("{s:o}", "set", set);
+	ds_buf_init(&b, 0);
+	if (j && ds_mkdir_p(dir, 0755, NULL) == 0 && ds_json_dump(j, &b, NULL) == 0)
+		ds_write_file_atomic(path, b.data, b.len, NULL);
+	ds_buf_release(&b);
+	json_decref(j);
 }
 
 /* ---- downloads ------------------------------------------------------------ */
@@ -944,7 +1093,7 @@ int ds_debian_base_build(ds_debian_base **out, const ds_debian_opts *opts, ds_st
 	const char *mirror, *security;
 	const char *const *base_req;
 	size_t n_base_req = 0;
-	char hash[DS_DIGEST_BUFSZ];
+	char hash[DS_DIGEST_BUFSZ], key[DS_DIGEST_BUFSZ];
 	int rc = -1;
 
 	c.o = opts;
@@ -1027,17 +1176,23 @@ int ds_debian_base_build(ds_debian_base **out, const ds_debian_opts *opts, ds_st
 	else
 		while (base_req[n_base_req])
 			n_base_req++;
-	if (resolve_group(&c, base_req, n_base_req, 0) < 0)
-		goto out;
-	for (const char *const *d = data_packages; *d; d++)
-		if (add_data_package(&c, *d, 0) < 0)
+	c.base_req = base_req;
+	c.n_base_req = n_base_req;
+	resolved_key(&c, hash, key);
+	if (!resolved_load(&c, key)) {
+		if (load_indexes(&c) < 0 || resolve_group(&c, base_req, n_base_req, 0) < 0)
 			goto out;
-	if (opts->ca_certificates && add_data_package(&c, "ca-certificates", 0) < 0)
-		goto out;
-	if (opts->n_extra_packages &&
-	    resolve_group(&c, opts->extra_packages, opts->n_extra_packages, 1) < 0)
-		goto out;
-	qsort_r(c.set, c.n_set, sizeof(*c.set), cmp_chosen, c.ix);
+		for (const char *const *d = data_packages; *d; d++)
+			if (add_data_package(&c, *d, 0) < 0)
+				goto out;
+		if (opts->ca_certificates && add_data_package(&c, "ca-certificates", 0) < 0)
+			goto out;
+		if (opts->n_extra_packages &&
+		    resolve_group(&c, opts->extra_packages, opts->n_extra_packages, 1) < 0)
+			goto out;
+		qsort_r(c.set, c.n_set, sizeof(*c.set), cmp_chosen, c.ix);
+		resolved_save(&c, key);
+	}
 	{
 		char text[256];
 		snprintf(text, sizeof(text), "%zu packages from %s (%s)", c.n_set, c.suite, c.arch);
@@ -1096,6 +1251,14 @@ out:
 		free(c.src[i].date);
 	}
 	free(c.src);
+	for (size_t i = 0; i < c.n_idx; i++) {
+		free(c.idx[i].d.url);
+		free(c.idx[i].d.fallback_url);
+		free(c.idx[i].d.what);
+		free(c.idx[i].name);
+		free(c.idx[i].rel_path);
+	}
+	free(c.idx);
 	free(c.set);
 	deb_index_free(c.ix);
 	deb_fetcher_free(c.fetch);

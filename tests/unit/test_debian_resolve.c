@@ -63,6 +63,8 @@ static const char main_packages[] =
 	"SHA256: 0000000000000000000000000000000000000000000000000000000000000000\n\n"
 	PKG("anyqual", "1", "Depends: python3:any (>= 3.11~)\n")
 	PKG("python3", "3.11.2-1+b1", "")
+	PKG("uses-dpkg", "1", "Depends: dpkg (>= 1.15) | install-info, libz\n")
+	PKG("dpkg", "1.21", "Essential: yes\n")
 	"Package: allpkg\nVersion: 1\nArchitecture: all\nDepends: libc6\nFilename: pool/a.deb\n"
 	"Size: 1\nSHA256: 0000000000000000000000000000000000000000000000000000000000000000\n";
 
@@ -181,6 +183,17 @@ int main(void)
 	is_str(resolve("anyqual", NULL, 0), "anyqual=1 python3=3.11.2-1+b1", ":any qualifier");
 	is_str(resolve("allpkg", NULL, 0),
 	       "allpkg=1 libc6=2.36-9+deb12u4 libgcc-s1=12.2.0-14", "arch all package");
+
+	{
+		static const char *const script_only[] = { "dpkg", "install-info", NULL };
+		is_str(resolve("uses-dpkg", NULL, 0), "dpkg=1.21 libz=1 uses-dpkg=1",
+		       "dpkg installed when depended on");
+		deb_index_set_script_only(ix, script_only);
+		is_str(resolve("uses-dpkg", NULL, 0), "libz=1 uses-dpkg=1",
+		       "dependencies on script-only packages count as met");
+		is_str(resolve("dpkg", NULL, 0), "dpkg=1.21", "but they can still be requested");
+		deb_index_set_script_only(ix, NULL);
+	}
 
 	/* a second request on top of an installed set (apt.txt over the base) */
 	resolve("app", NULL, 0);
