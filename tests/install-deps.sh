@@ -22,7 +22,11 @@ test_pkgs=(
 	# a shell-only base image is made from busybox-static by the tests
 	busybox-static
 	# archives, JSON, measuring
-	pigz jq time tar gzip python3
+	pigz jq time tar gzip python3 file
+	# the registry tests make certificates and talk HTTP by hand
+	openssl curl
+	# the Debian base tests: an independent reference and corrupt .debs
+	mmdebstrap xz-utils dpkg
 	# sanitizers and libFuzzer (clang's compiler-rt); gcc's ASan/UBSan runtimes
 	clang libclang-rt-14-dev libasan8 libubsan1
 	# rootless / user switching for podman and the permission tests

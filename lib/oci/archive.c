@@ -794,10 +794,63 @@ int ds_image_write(const ds_image *img, const ds_ref *dst, const ds_write_opts *
 	return ds_write_txn_commit(t, err);
 }
 
+/* An OCI layout holds OCI manifests: umoci and skopeo's oci: reader refuse
+ * Docker's.  The same blobs under OCI media types, as skopeo converts them;
+ * the manifest (and so the digest) changes, the config and layers do not. */
+static int to_oci_manifest(ds_image *view, const ds_image *img, json_t **keep, ds_error *err)
+{
+	_cleanup_buf_ ds_buf b = DS_BUF_INIT;
+	json_t *m = json_deep_copy(img->manifest_json), *l;
+	size_t i;
+
+	*view = *img;
+	json_object_set_new(m, "mediaType", json_string(DS_MEDIA_OCI_MANIFEST));
+	json_object_set_new(json_object_get(m, "config"), "mediaType",
+			    json_string(DS_MEDIA_OCI_CONFIG));
+	json_array_foreach (json_object_get(m, "layers"), i, l) {
+		const char *mt = json_string_value(json_object_get(l, "mediaType"));
+		if (mt && !strcmp(mt, DS_MEDIA_DOCKER_LAYER_GZIP))
+			json_object_set_new(l, "mediaType", json_string(DS_MEDIA_LAYER_GZIP));
+		else if (mt && !strcmp(mt, "application/vnd.docker.image.rootfs.diff.tar"))
+			json_object_set_new(l, "mediaType", json_string(DS_MEDIA_LAYER_TAR));
+		else if (mt && strncmp(mt, "application/vnd.oci.image.layer.", 32)) {
+			json_decref(m);
+			return ds_error_set(err, DS_EUNSUPPORTED, "layer %zu has media type '%s', which "
+								  "an OCI layout cannot hold",
+					    i + 1, mt);
+		}
+	}
+	ds_buf_init(&b, DS_MANIFEST_MAX);
+	if (ds_json_dump(m, &b, err) < 0 ||
+	    ds_sha256_buf(b.data, b.len, view->manifest_digest, err) < 0) {
+		json_decref(m);
+		return -1;
+	}
+	view->manifest_json = m;
+	*keep = m;
+	view->manifest = ds_buf_detach(&b, &view->manifest_len);
+	view->manifest_media_type = (char *)DS_MEDIA_OCI_MANIFEST;
+	view->config_media_type = (char *)DS_MEDIA_OCI_CONFIG;
+	return 0;
+}
+
 int ds_image_write_prepare(ds_write_txn **out, const ds_image *img, const ds_ref *dst,
 			   const ds_write_opts *opts, ds_error *err)
 {
 	ds_write_txn *txn = ds_xcalloc(1, sizeof(*txn));
+	ds_image view;
+	json_t *keep = NULL;
+	int converted = 0;
+
+	if ((dst->transport == DS_TRANSPORT_OCI || dst->transport == DS_TRANSPORT_OCI_ARCHIVE) &&
+	    img->manifest_media_type && !strcmp(img->manifest_media_type, DS_MEDIA_DOCKER_MANIFEST)) {
+		if (to_oci_manifest(&view, img, &keep, err) < 0) {
+			free(txn);
+			return -1;
+		}
+		img = &view;
+		converted = 1;
+	}
 	const char *one[1];
 	const char **tags = NULL;
 	size_t n = 0;
@@ -841,6 +894,10 @@ int ds_image_write_prepare(ds_write_txn **out, const ds_image *img, const ds_ref
 						       "registry client's job",
 				 dst->path);
 		break;
+	}
+	if (converted) {
+		free(view.manifest);
+		json_decref(keep);
 	}
 	if (r < 0) {
 		ds_write_txn_abort(txn);
