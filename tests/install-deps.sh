@@ -27,6 +27,8 @@ test_pkgs=(
 	openssl curl
 	# the Debian base tests: an independent reference and corrupt .debs
 	mmdebstrap xz-utils dpkg
+	# test_layer compiles a Latin-1 locale with localedef
+	locales
 	# sanitizers and libFuzzer (clang's compiler-rt); gcc's ASan/UBSan runtimes
 	clang libclang-rt-14-dev libasan8 libubsan1
 	# rootless / user switching for podman and the permission tests

@@ -250,7 +250,12 @@ int ds_blob_writer_commit(ds_blob_writer *w, const char *expect, char digest_out
 
 	ds_sha256_final(&w->h, digest);
 	w->fd = -1;
-	if (fchmod(fd, 0644) < 0 || close(fd) < 0) {
+	if (fchmod(fd, 0644) < 0) {
+		ds_error_set_errno(err, errno, "cannot write '%s'", w->tmp);
+		close(fd);
+		goto fail;
+	}
+	if (close(fd) < 0) {
 		ds_error_set_errno(err, errno, "cannot write '%s'", w->tmp);
 		goto fail;
 	}
