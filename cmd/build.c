@@ -44,6 +44,17 @@ const char cmd_build_usage[] =
 	"                        still checked); for mirrors without a keyring here\n"
 	"  --platform OS/ARCH    the platform to build for (default: this machine's)\n"
 	"\n"
+	"Python packages (from requirements.txt, pyproject.toml or pylock.toml in DIR;\n"
+	"installed from wheels into a venv at /opt/venv, see docs/python.md)\n"
+	"  --index-url URL       package index (default: the files', $PIP_INDEX_URL,\n"
+	"                        pip.conf, else https://pypi.org/simple)\n"
+	"  --extra-index-url URL another index; repeatable\n"
+	"  --find-links DIR|URL  a folder or page of wheels; repeatable\n"
+	"  --no-index            use only --find-links\n"
+	"  --pre                 allow pre-releases\n"
+	"  --group NAME          add a pyproject optional-dependencies group; repeatable\n"
+	"  --lock FILE           write the resolved set as a pylock.toml (PEP 751)\n"
+	"\n"
 	"Config\n"
 	"  --env KEY=VALUE       set an environment variable; repeatable\n"
 	"  --entrypoint CMD      a JSON array or words, e.g. '[\"python\",\"app.py\"]' or\n"
@@ -97,6 +108,13 @@ enum {
 	OPT_DEBIAN_UNVERIFIED,
 	OPT_PUSH,
 	OPT_DIGEST_FILE,
+	OPT_INDEX_URL,
+	OPT_EXTRA_INDEX_URL,
+	OPT_FIND_LINKS,
+	OPT_NO_INDEX,
+	OPT_PRE,
+	OPT_GROUP,
+	OPT_LOCK,
 };
 
 typedef struct ui {
@@ -239,6 +257,13 @@ int cmd_build(int argc, char **argv)
 		{ "debian-allow-unverified", no_argument, NULL, OPT_DEBIAN_UNVERIFIED },
 		{ "push", required_argument, NULL, OPT_PUSH },
 		{ "digest-file", required_argument, NULL, OPT_DIGEST_FILE },
+		{ "index-url", required_argument, NULL, OPT_INDEX_URL },
+		{ "extra-index-url", required_argument, NULL, OPT_EXTRA_INDEX_URL },
+		{ "find-links", required_argument, NULL, OPT_FIND_LINKS },
+		{ "no-index", no_argument, NULL, OPT_NO_INDEX },
+		{ "pre", no_argument, NULL, OPT_PRE },
+		{ "group", required_argument, NULL, OPT_GROUP },
+		{ "lock", required_argument, NULL, OPT_LOCK },
 		CMD_REGISTRY_LONGOPTS,
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -249,6 +274,7 @@ int cmd_build(int argc, char **argv)
 	ds_build_result res = { 0 };
 	strv outputs = { 0 }, tags = { 0 }, env = { 0 }, ep = { 0 }, cmdv = { 0 }, ports = { 0 },
 	     labels = { 0 }, ann = { 0 }, excl = { 0 }, apt = { 0 }, pushes = { 0 };
+	strv py_extra = { 0 }, py_links = { 0 }, py_groups = { 0 };
 	ds_registry_opts ro = DS_REGISTRY_OPTS_INIT;
 	ds_ref *push_refs = NULL;
 	const char *digest_file = NULL;
@@ -357,6 +383,27 @@ int cmd_build(int argc, char **argv)
 			break;
 		case OPT_DIGEST_FILE:
 			digest_file = optarg;
+			break;
+		case OPT_INDEX_URL:
+			o.py_index_url = optarg;
+			break;
+		case OPT_EXTRA_INDEX_URL:
+			strv_push(&py_extra, optarg);
+			break;
+		case OPT_FIND_LINKS:
+			strv_push(&py_links, optarg);
+			break;
+		case OPT_NO_INDEX:
+			o.py_no_index = 1;
+			break;
+		case OPT_PRE:
+			o.py_pre = 1;
+			break;
+		case OPT_GROUP:
+			strv_push(&py_groups, optarg);
+			break;
+		case OPT_LOCK:
+			o.py_lock = optarg;
 			break;
 		case 'q':
 			u.quiet = 1;
@@ -488,6 +535,9 @@ int cmd_build(int argc, char **argv)
 	o.annotations = strv_view(&ann);
 	o.exclude_dirs = strv_view(&excl);
 	o.apt = strv_view(&apt);
+	o.py_extra_index_urls = strv_view(&py_extra);
+	o.py_find_links = strv_view(&py_links);
+	o.py_groups = strv_view(&py_groups);
 	if (!o.base && getenv("DSBUILD_BASE") && *getenv("DSBUILD_BASE"))
 		o.base = getenv("DSBUILD_BASE");
 	o.on_event = on_event;
@@ -586,6 +636,12 @@ int cmd_build(int argc, char **argv)
 		json_object_set_new(j, "layers", ls);
 		json_object_set_new(j, "skipped", json_incref(u.skipped));
 		json_object_set_new(j, "epoch", json_integer(res.epoch));
+		if (res.python) {
+			json_t *py = json_object();
+			json_object_set_new(py, "packages", json_incref(res.python));
+			json_object_set_new(py, "cached", json_boolean(res.python_cached));
+			json_object_set_new(j, "python", py);
+		}
 		json_object_set_new(j, "epoch_source",
 				    json_string(res.epoch_origin == DS_EPOCH_ENV ? "SOURCE_DATE_EPOCH" :
 						res.epoch_origin == DS_EPOCH_GIT ? "git" :
@@ -644,6 +700,9 @@ out:
 	strv_release(&ann);
 	strv_release(&excl);
 	strv_release(&apt);
+	strv_release(&py_extra);
+	strv_release(&py_links);
+	strv_release(&py_groups);
 	for (size_t i = 0; push_refs && i < pushes.n; i++)
 		ds_ref_release(&push_refs[i]);
 	free(push_refs);

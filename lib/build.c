@@ -7,6 +7,7 @@
 #include <dsbuild/build.h>
 #include <dsbuild/debian.h>
 #include <dsbuild/layer.h>
+#include <dsbuild/pydeps.h>
 
 #include "ds_config.h"
 #include "oci/oci.h"
@@ -458,6 +459,184 @@ out:
 	return rc;
 }
 
+/* ---- Python dependencies (lib/python/deps.c, docs/python.md) ------------- */
+
+/* The label a non-Debian base carries to say which Python it has. */
+#define PY_VERSION_LABEL "io.dsbuild.python.version"
+#define PY_EXE_LABEL "io.dsbuild.python.executable"
+
+static void on_pydeps_event(void *data, const ds_pydeps_event *pev)
+{
+	const ds_build_opts *o = data;
+	ds_event ev = { 0 };
+	char line[2300];
+
+	switch (pev->type) {
+	case DS_PYDEPS_EV_INFO:
+		ev.type = DS_EVENT_INFO;
+		ev.text = pev->text;
+		break;
+	case DS_PYDEPS_EV_RESOLVED:
+		snprintf(line, sizeof(line), "python: %s", pev->text);
+		ev.type = DS_EVENT_INFO;
+		ev.text = line;
+		break;
+	case DS_PYDEPS_EV_DOWNLOAD:
+		ev.type = DS_EVENT_LAYER_PROGRESS;
+		ev.text = "python wheels";
+		ev.done = pev->done;
+		ev.total = pev->total;
+		break;
+	case DS_PYDEPS_EV_WARNING:
+		ev.type = DS_EVENT_WARNING;
+		ev.text = pev->text;
+		break;
+	default:
+		return;
+	}
+	emit(o, &ev);
+}
+
+/* When the tree has Python requirements: the venv layer after the base's,
+ * /opt/venv/bin first on PATH, VIRTUAL_ENV, and the resolved set in the
+ * metadata label.  py_version/py_exe: the Debian base's Python, or NULL. */
+static int add_python_layer(const ds_build_opts *o, const char *base, const char *platform,
+			    const char *created, const ds_source *src, int64_t epoch,
+			    ds_store *cache, json_t *cfg, ds_layer_desc **layers, size_t *n_layers,
+			    json_t *meta, ds_build_result *res, ds_error *err)
+{
+	ds_pydeps_opts po = DS_PYDEPS_OPTS_INIT;
+	ds_pydeps_result *pr = NULL;
+	const char *file = NULL;
+	_cleanup_free_ char *py_version = NULL, *py_exe = NULL;
+	json_t *c = json_object_get(cfg, "config"), *env, *e, *h;
+	(void)base;
+	ds_event ev;
+	size_t i;
+	int has_path = 0;
+
+	if (ds_pydeps_detect(&file, src->root, err) < 0)
+		return -1;
+	if (!file)
+		return 0;
+	if (!json_is_object(c)) {
+		c = json_object();
+		json_object_set_new(cfg, "config", c);
+	}
+	if (!strncmp(base, "debian:", 7)) {
+		json_t *d = json_object_get(meta, "debian");
+		const char *v = json_string_value(json_object_get(d, "python"));
+		if (v) {
+			py_version = ds_xstrdup(v);
+			py_exe = ds_xasprintf("/usr/bin/python%s", v);
+		}
+	} else {
+		json_t *labels = json_object_get(c, "Labels");
+		const char *v = json_string_value(json_object_get(labels, PY_VERSION_LABEL));
+		const char *x = json_string_value(json_object_get(labels, PY_EXE_LABEL));
+		if (v) {
+			py_version = ds_xstrdup(v);
+			py_exe = x ? ds_xstrdup(x) : ds_xasprintf("/usr/bin/python%s", v);
+		}
+	}
+	if (!py_version) {
+		ds_error_set(err, DS_EINVAL, "'%s' needs Python packages, but the base '%s' has no "
+					     "Python that dsbuild knows of", file, base);
+		return ds_error_hint(err, "use the default base (--base debian:bookworm), or a base "
+					  "labelled " PY_VERSION_LABEL "=3.X (and "
+					  PY_EXE_LABEL "=/path/to/python3.X)");
+	}
+	po.source_dir = src->root;
+	po.python_version = py_version;
+	po.python = py_exe;
+	po.platform = platform;
+	po.glibc = !strncmp(base, "debian:bookworm", 15) ? "2.36" :
+		   !strncmp(base, "debian:trixie", 13)	 ? "2.41" : NULL;
+	po.index_url = o->py_index_url;
+	po.extra_index_urls = o->py_extra_index_urls.v;
+	po.n_extra_index_urls = o->py_extra_index_urls.n;
+	po.find_links = o->py_find_links.v;
+	po.n_find_links = o->py_find_links.n;
+	po.no_index = o->py_no_index;
+	po.pre = o->py_pre;
+	po.groups = o->py_groups.v;
+	po.n_groups = o->py_groups.n;
+	po.lock_out = o->py_lock;
+	po.mtime = epoch;
+	po.no_cache = o->no_cache;
+	po.layer.gzip_level = o->gzip_level;
+	po.layer.threads = o->threads;
+	po.on_event = on_pydeps_event;
+	po.event_data = (void *)o;
+	ev = (ds_event){ .type = DS_EVENT_LAYER_START, .text = "python" };
+	emit(o, &ev);
+	if (ds_pydeps_build(&pr, &po, cache, err) < 0)
+		return -1;
+	*layers = ds_xrealloc(*layers, (*n_layers + 1) * sizeof(**layers));
+	memset(&(*layers)[*n_layers], 0, sizeof(**layers));
+	(*layers)[*n_layers].media_type = ds_xstrdup(DS_MEDIA_LAYER_GZIP);
+	memcpy((*layers)[*n_layers].digest, pr->layer.digest, DS_DIGEST_BUFSZ);
+	memcpy((*layers)[*n_layers].diff_id, pr->layer.diff_id, DS_DIGEST_BUFSZ);
+	(*layers)[*n_layers].size = pr->layer.size;
+	(*layers)[*n_layers].created_by = ds_xstrdup(pr->created_by);
+	(*n_layers)++;
+	{
+		json_t *rootfs = json_object_get(cfg, "rootfs"), *d;
+		if (!json_is_object(rootfs)) {
+			rootfs = json_object();
+			json_object_set_new(cfg, "rootfs", rootfs);
+			json_object_set_new(rootfs, "type", json_string("layers"));
+		}
+		d = json_object_get(rootfs, "diff_ids");
+		if (!json_is_array(d)) {
+			d = json_array();
+			json_object_set_new(rootfs, "diff_ids", d);
+		}
+		json_array_append_new(d, json_string(pr->layer.diff_id));
+		if (!json_is_array(json_object_get(cfg, "history")))
+			json_object_set_new(cfg, "history", json_array());
+	}
+	h = json_object();
+	json_object_set_new(h, "created", json_string(created));
+	json_object_set_new(h, "created_by", json_string(pr->created_by));
+	json_array_append_new(json_object_get(cfg, "history"), h);
+	/* Env: /opt/venv/bin first on PATH, VIRTUAL_ENV */
+	env = json_object_get(c, "Env");
+	if (!json_is_array(env)) {
+		env = json_array();
+		json_object_set_new(c, "Env", env);
+	}
+	json_array_foreach (env, i, e) {
+		const char *s = json_string_value(e);
+		if (s && !strncmp(s, "PATH=", 5)) {
+			_cleanup_free_ char *np = ds_xasprintf("PATH=%s/bin:%s", DS_PYVENV_PREFIX,
+							       s + 5);
+			json_array_set_new(env, i, json_string(np));
+			has_path = 1;
+		}
+	}
+	if (!has_path)
+		env_set(env, "PATH=" DS_PYVENV_PREFIX "/bin:/usr/local/sbin:/usr/local/bin:"
+			     "/usr/sbin:/usr/bin:/sbin:/bin");
+	for (size_t k = 0; k < pr->n_env; k++)
+		env_set(env, pr->env[k]);
+	{
+		json_t *pm = json_object();
+		json_object_set_new(pm, "source", json_string(pr->source));
+		json_object_set_new(pm, "python", json_string(py_version));
+		json_object_set_new(pm, "prefix", json_string(DS_PYVENV_PREFIX));
+		json_object_set_new(pm, "packages", json_deep_copy(pr->packages));
+		json_object_set_new(meta, "python", pm);
+	}
+	res->python = json_incref(pr->packages);
+	res->python_cached = pr->cached;
+	ev = (ds_event){ .type = DS_EVENT_LAYER_DONE, .text = "python",
+			 .layer = &(*layers)[*n_layers - 1], .cached = pr->cached };
+	emit(o, &ev);
+	ds_pydeps_result_free(pr);
+	return 0;
+}
+
 static void free_layers(ds_layer_desc *l, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -554,6 +733,10 @@ int ds_build(ds_build_result *out, const ds_build_opts *o, ds_error *err)
 			emit(o, &ev);
 		}
 	}
+	/* Python dependencies: between the base's layers and the app's. */
+	if (add_python_layer(o, base, platform, created, res.source, res.epoch, cache, cfg,
+			     &layers, &n_layers, meta, &res, err) < 0)
+		goto out;
 	if (apply_settings(cfg, o, err) < 0)
 		goto out;
 	if (json_object_size(meta)) {
@@ -671,4 +854,6 @@ void ds_build_result_release(ds_build_result *r)
 		return;
 	r->image = ds_image_free(r->image);
 	r->source = ds_source_free(r->source);
+	json_decref(r->python);
+	r->python = NULL;
 }

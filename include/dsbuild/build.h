@@ -73,6 +73,15 @@ typedef struct ds_build_opts {
 	const char *debian_mirror;  /* NULL = $DSBUILD_DEBIAN_MIRROR or deb.debian.org */
 	int allow_unverified;       /* Debian: skip the InRelease signature check */
 	const ds_registry_opts *registry; /* for --base docker://; NULL = defaults */
+	/* Python dependencies (docs/python.md): requirements.txt / pyproject.toml /
+	 * pylock.toml in the tree become a venv layer at /opt/venv. */
+	const char *py_index_url;   /* NULL = the files', PIP_INDEX_URL, pip.conf, PyPI */
+	ds_strv py_extra_index_urls;
+	ds_strv py_find_links;
+	int py_no_index;
+	int py_pre;
+	ds_strv py_groups;          /* pyproject optional-dependency groups */
+	const char *py_lock;        /* write a pylock.toml here; NULL = don't */
 	ds_event_fn on_event;
 	void *event_data;
 } ds_build_opts;
@@ -84,6 +93,10 @@ typedef struct ds_build_result {
 	ds_source *source;          /* owned */
 	int64_t epoch;
 	ds_epoch_origin epoch_origin;
+	/* The resolved Python packages ([{"name","version","filename","sha256",
+	 * "requested"}]) or NULL when the tree has no Python requirements. */
+	json_t *python;
+	int python_cached;          /* the dependency layer came from the cache */
 } ds_build_result;
 
 int ds_build(ds_build_result *out, const ds_build_opts *opts, ds_error *err);
