@@ -70,4 +70,11 @@ assert_eq "$(printf '%s' "$first" | jq -r '[.layers[] | select(.created_by | tes
 step "a rebuild from nothing gives the same digest"
 d1=$(printf '%s' "$third" | jq -r .digest)
 build_json "$src" --cache-dir "$cache" -o "oci:$T/img4:latest" --cmd 'python3 main.py' --no-cache
+if [ "$d1" != "$(last_json | jq -r .digest)" ]; then
+	# say which part differs: layers, or config (labels: the package set)
+	echo "layers before: $(printf '%s' "$third" | jq -c '[.layers[].digest[7:19]]')"
+	echo "layers after:  $(last_json | jq -c '[.layers[].digest[7:19]]')"
+	diff <("$DSBUILD" inspect --json "oci:$T/img3:latest" | jq -S .config) \
+		<("$DSBUILD" inspect --json "oci:$T/img4:latest" | jq -S .config) | head -20
+fi
 assert_eq "$d1" "$(last_json | jq -r .digest)" "digest of a --no-cache rebuild"
