@@ -140,14 +140,28 @@ ds_reqfile *ds_reqfile_free(ds_reqfile *rf)
 
 /* ---- small helpers -------------------------------------------------------------- */
 
-static void add_value(ds_reqfile_value **v, size_t *n, const char *value, const char *file,
-		      int line)
+#define VALUES_MAX 1024 /* values of one list option (--find-links ...), names in --only-binary */
+
+/* Makes room for element n of *v, doubling at powers of two. */
+static void *grow(void *v, size_t n, size_t size)
 {
-	*v = ds_xrealloc(*v, (*n + 1) * sizeof(**v));
+	if (n && (n & (n - 1)))
+		return v;
+	return ds_xrealloc(v, (n ? n * 2 : 1) * size);
+}
+
+static int add_value(ds_reqfile_value **v, size_t *n, const char *value, const char *file,
+		     int line, ds_error *err)
+{
+	if (*n >= VALUES_MAX)
+		return ds_error_set(err, DS_EINVAL, "'%s' line %d: more than %d values of this option",
+				    file, line, VALUES_MAX);
+	*v = grow(*v, *n, sizeof(**v));
 	(*v)[*n].value = ds_xstrdup(value);
 	(*v)[*n].file = file;
 	(*v)[*n].line = line;
 	(*n)++;
+	return 0;
 }
 
 static int ends_with_ci(const char *s, size_t n, const char *suffix)
@@ -547,7 +561,7 @@ static int shell_split(char ***out, size_t *n_out, const char *s, const char **w
 			}
 		}
 		if (in_word) {
-			v = ds_xrealloc(v, (n + 1) * sizeof(*v));
+			v = grow(v, n, sizeof(*v));
 			v[n++] = ds_xstrndup(w.data, w.len);
 		}
 	}
@@ -644,7 +658,7 @@ static int parse_options(rf_ctx *ctx, rf_opt **out, size_t *n_out, const char *t
 			}
 			value = words[++i];
 		}
-		o = ds_xrealloc(o, (n + 1) * sizeof(*o));
+		o = grow(o, n, sizeof(*o));
 		o[n].idx = idx;
 		o[n].value = value ? ds_xstrdup(value) : NULL;
 		n++;
@@ -679,12 +693,15 @@ static void set_discard(char **v, size_t *n, const char *s)
 		}
 }
 
-static void set_add(char ***v, size_t *n, const char *s)
+static int set_add(char ***v, size_t *n, const char *s)
 {
 	if (set_has(*v, *n, s))
-		return;
-	*v = ds_xrealloc(*v, (*n + 1) * sizeof(**v));
+		return 0;
+	if (*n >= VALUES_MAX)
+		return -1;
+	*v = grow(*v, *n, sizeof(**v));
 	(*v)[(*n)++] = ds_xstrdup(s);
+	return 0;
 }
 
 static void set_clear(char **v, size_t *n)
@@ -718,7 +735,7 @@ static int format_control(rf_ctx *ctx, int only, const char *value, const char *
 		after_all = strstr(last, ":none:") != NULL;
 		set_clear(*other, no);
 		set_clear(*target, nt);
-		set_add(target, nt, ":all:");
+		(void)set_add(target, nt, ":all:");
 		p = copy + (last - value);
 		if (!after_all)
 			return 0;
@@ -739,7 +756,11 @@ static int format_control(rf_ctx *ctx, int only, const char *value, const char *
 						 shown, only ? "only-binary" : "no-binary");
 			}
 			set_discard(*other, no, key);
-			set_add(target, nt, key);
+			if (set_add(target, nt, key) < 0) {
+				free(key);
+				return LINE_FAIL(ctx, file, line, "more than %d names in '--%s'",
+						 VALUES_MAX, only ? "only-binary" : "no-binary");
+			}
 			free(key);
 		}
 		p = c ? c + 1 : NULL;
@@ -1112,13 +1133,18 @@ static int handle_line(rf_ctx *ctx, char *line_text, const char *file, int line,
 			rf->n_extra_index_urls = 0;
 			break;
 		case O_EXTRA_INDEX_URL:
-			add_value(&rf->extra_index_urls, &rf->n_extra_index_urls, v, file, line);
+			if (add_value(&rf->extra_index_urls, &rf->n_extra_index_urls, v, file, line,
+				      ctx->err) < 0)
+				goto out;
 			break;
 		case O_FIND_LINKS:
-			add_value(&rf->find_links, &rf->n_find_links, v, file, line);
+			if (add_value(&rf->find_links, &rf->n_find_links, v, file, line, ctx->err) < 0)
+				goto out;
 			break;
 		case O_TRUSTED_HOST:
-			add_value(&rf->trusted_hosts, &rf->n_trusted_hosts, v, file, line);
+			if (add_value(&rf->trusted_hosts, &rf->n_trusted_hosts, v, file, line,
+				      ctx->err) < 0)
+				goto out;
 			break;
 		case O_NO_INDEX:
 			rf->no_index = 1;

@@ -390,6 +390,24 @@ static void errors(void)
 			   !strstr(err.msg, "u:p@"),
 		   "no credentials in the message: %s", err.msg);
 	}
+	{
+		/* bounded lists: 1025 --find-links, 1025 names in --only-binary */
+		ds_buf b;
+		ds_reqfile *rf = NULL;
+		ds_buf_init(&b, 0);
+		for (int i = 0; i < 1025; i++)
+			ds_buf_addf(&b, "-f https://h/%d\n", i);
+		ok(parse(&rf, b.data, NULL, 0, &err) < 0 && strstr(err.msg, "line 1025") &&
+			   strstr(err.msg, "more than 1024"),
+		   "1025 --find-links refused: %s", err.msg);
+		ds_buf_reset(&b);
+		ds_buf_adds(&b, "--only-binary a0");
+		for (int i = 1; i < 1025; i++)
+			ds_buf_addf(&b, ",a%d", i);
+		ok(parse(&rf, b.data, NULL, 0, &err) < 0 && strstr(err.msg, "more than 1024 names"),
+		   "1025 names in --only-binary refused: %s", err.msg);
+		ds_buf_release(&b);
+	}
 }
 
 static void hash_mode(void)
