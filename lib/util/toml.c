@@ -84,6 +84,8 @@ static void line_col(const struct parser *p, size_t pos, size_t *line, size_t *c
 	for (i = start; i < pos; i++)
 		if (((unsigned char)p->s[i] & 0xC0) != 0x80)
 			c++;
+	if (start == 0 && pos >= 3 && !memcmp(p->s, "\xEF\xBB\xBF", 3))
+		c--; /* editors do not show the byte order mark */
 	*line = l;
 	*col = c;
 }
@@ -1320,9 +1322,9 @@ static json_t *parse_bare_value(struct parser *p)
 		const char *v = t[sgn] == 'n' ? "nan" : t[0] == '-' ? "-inf" : "inf";
 		return new_tagged(p, pos, "float", v, strlen(v));
 	}
-	if (n == 0 || !(is_digit((unsigned char)t[sgn]) || t[sgn] == '.')) {
-		if (n == 0 || (sgn && n == 1))
-			fail(p, pos, "expected a value, found %s", FOUND(p, n ? pos + 1 : pos));
+	if (n == sgn || !(is_digit((unsigned char)t[sgn]) || t[sgn] == '.')) {
+		if (n == sgn)
+			fail(p, pos, "expected a value, found %s", FOUND(p, pos + n));
 		else
 			fail(p, pos, "invalid value '%s'", LIT(t, n));
 		if ((n == 4 && !strncasecmp(t, "true", 4)) || (n == 5 && !strncasecmp(t, "false", 5)))

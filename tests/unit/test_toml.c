@@ -1325,11 +1325,27 @@ static char *dump(const json_t *j)
 	return json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY | JSON_ENSURE_ASCII);
 }
 
+/* The text is copied to a buffer of exactly n bytes, so that reading past the end is caught
+ * under AddressSanitizer (a string literal has a NUL after it). */
+static int parse_exact(json_t **out, const char *s, size_t n, ds_error *err)
+{
+	char *copy = s ? malloc(n ? n : 1) : NULL;
+	int r;
+
+	if (s && !copy)
+		abort();
+	if (n)
+		memcpy(copy, s, n);
+	r = ds_toml_parse(out, "t.toml", copy, n, err);
+	free(copy);
+	return r;
+}
+
 static json_t *parse(const char *s, size_t n, ds_error *err)
 {
 	json_t *j = NULL;
 
-	if (ds_toml_parse(&j, "t.toml", s, n, err) < 0)
+	if (parse_exact(&j, s, n, err) < 0)
 		return NULL;
 	return j;
 }
@@ -1370,8 +1386,7 @@ static void is_error(const char *s, size_t n, int code, const char *want, const 
 	json_t *sentinel = json_object(), *out = sentinel;
 	char msg[DS_ERROR_MSG_MAX];
 
-	ok(ds_toml_parse(&out, "t.toml", s, n, &err) == -1 && out == sentinel, "%s is refused",
-	   what);
+	ok(parse_exact(&out, s, n, &err) == -1 && out == sentinel, "%s is refused", what);
 	snprintf(msg, sizeof(msg), "'t.toml' %s", want);
 	is_str(err.msg, msg, "  message for %s", what);
 	is_int(err.code, code, "  code for %s", what);
@@ -1453,6 +1468,45 @@ static void test_messages(void)
 	ERR("[tab.nested]\nx = 1\n[tab]\nnested.y = 2\n",
 	    "line 4 column 1: dotted keys cannot add to table 'nested', which has a header",
 	    "put the key in that table's own section (line 1)");
+}
+
+/* Values cut off by the end of the input (found by fuzzing: "a = -" read one byte past it). */
+static void test_truncated(void)
+{
+	ERR("a = -", "line 1 column 5: expected a value, found end of file", NULL);
+	ERR("a = +", "line 1 column 5: expected a value, found end of file", NULL);
+	ERR("a = -\n", "line 1 column 5: expected a value, found end of line", NULL);
+}
+
+/* Every prefix of every valid case and document parses, or fails with a positioned message; run
+ * under AddressSanitizer this shows nothing reads past the end of the input. */
+static int prefixes_ok(const char *s, size_t len)
+{
+	size_t n;
+	int bad = 0;
+
+	for (n = 0; n <= len; n++) {
+		ds_error err = DS_ERROR_INIT;
+		json_t *j = NULL;
+		if (parse_exact(&j, s, n, &err) == 0)
+			json_decref(j);
+		else if (strncmp(err.msg, "'t.toml' line ", 14) != 0)
+			bad++;
+	}
+	return bad == 0;
+}
+
+static void test_prefixes(void)
+{
+	size_t i, bad = 0;
+
+	for (i = 0; i < sizeof(valid_cases) / sizeof(valid_cases[0]); i++)
+		bad += !prefixes_ok(valid_cases[i].toml, valid_cases[i].len);
+	bad += !prefixes_ok(pyproject_toml, sizeof(pyproject_toml) - 1);
+	bad += !prefixes_ok(pylock_toml, sizeof(pylock_toml) - 1);
+	bad += !prefixes_ok(buildpack_toml, sizeof(buildpack_toml) - 1);
+	bad += !prefixes_ok(builder_toml, sizeof(builder_toml) - 1);
+	is_int(bad, 0, "every prefix of the valid cases and documents parses or fails cleanly");
 }
 
 /* Columns count characters, not bytes; a byte order mark is not a column; CRLF is one line
@@ -1728,9 +1782,11 @@ int main(void)
 {
 	test_cases();
 	test_messages();
+	test_truncated();
 	test_positions();
 	test_mapping();
 	test_documents();
+	test_prefixes();
 	test_limits();
 	test_file();
 	return done_testing();
