@@ -109,6 +109,16 @@ assert_match "$list" '^-rw-r--r-- 1000/1000 .* workspace/main.py$' "plain file e
 unames=$(tar --full-time -tvzf "$blob" | awk '{print $2}' | sort -u)
 assert_eq "1000/1000" "$unames" "tar stores no user/group names"
 
+step "plain ustar headers: no pax record for short ASCII names (docs/image.md: only where needed)"
+need python3 python3
+pax=$(python3 -c '
+import sys, tarfile
+for m in tarfile.open(sys.argv[1], "r:gz"):
+    if m.pax_headers:
+        print(m.name, dict(m.pax_headers))
+' "$blob")
+soft assert_eq "" "$pax" "pax records in a layer of short ASCII names"
+
 step "the default output is oci:DIR/.dsbuild/image:latest and is not walked"
 build_json "$src"
 assert_file "$src/.dsbuild/image/index.json"
@@ -151,7 +161,7 @@ soft words 'echo "two words" a\ b' '["echo","two words","a b"]'
 soft words 'echo "a\$b" "q\"q" "x\y"' '["echo","a$b","q\"q","x\\y"]'
 soft words '["python3", "app.py", "--flag=$X"]' '["python3","app.py","--flag=$X"]'
 soft words '' 'null'
-soft_done
+
 
 step "-q prints nothing on success"
 run "$DSBUILD" build -q "$src" -o "oci:$T/quiet:latest"
@@ -160,3 +170,4 @@ assert_eq "" "$out$err" "output of a -q build"
 
 step "the cache holds no temp files"
 assert_cache_clean
+soft_done
