@@ -31,7 +31,9 @@ python3 "$here/deb2wheel.py" --out "$w" --no-tests --deb "$(d python3-joblib)" >
 python3 "$here/deb2wheel.py" --out "$w" --no-tests --deb "$(d python3-threadpoolctl)" >&2
 python3 "$here/deb2wheel.py" --out "$w" --no-tests --deb "$(d python3-sklearn)" \
 	--deb "$(d python3-sklearn-lib)" --vendor-deb "$(d libgomp1)" \
-	--vendor-deb "$(d libgcc-s1)" --vendor-deb "$(d libstdc++6)" >&2
+	--vendor-deb "$(d libgcc-s1)" --vendor-deb "$(d libstdc++6)" \
+	--requires 'numpy>=1.17.3' --requires 'scipy>=1.3.2' --requires 'joblib>=1.1.1' \
+	--requires 'threadpoolctl>=2.0.0' >&2
 cp /usr/share/python-wheels/*.whl "$w/"
 rm -rf "$out/wheels"
 mv "$w" "$out/wheels"
