@@ -61,7 +61,7 @@ int main(void)
 	snprintf(site, sizeof(site), "%s/opt/venv/lib/python3.11/site-packages", stage);
 	{
 		pyinstall in = { "3.11", "/usr/bin/python3.11", stage, 0 };
-		char l[4096];
+		char l[4096], t[4096];
 		ssize_t n;
 		ok(pyvenv_create(&in, &err) == 0, "venv skeleton: %s", err.msg);
 		s = slurp2(stage, "/opt/venv/pyvenv.cfg");
@@ -69,11 +69,11 @@ int main(void)
 			   strstr(s, "include-system-site-packages = false\n"),
 		   "pyvenv.cfg: %s", s ? s : "(none)");
 		snprintf(l, sizeof(l), "%s/opt/venv/bin/python3.11", stage);
-		n = readlink(l, l, sizeof(l) - 1);
-		ok(n > 0 && !strncmp(l, "/usr/bin/python3.11", (size_t)n), "python3.11 -> base");
+		n = readlink(l, t, sizeof(t) - 1);
+		ok(n > 0 && !strncmp(t, "/usr/bin/python3.11", (size_t)n), "python3.11 -> base");
 		snprintf(l, sizeof(l), "%s/opt/venv/bin/python", stage);
-		n = readlink(l, l, sizeof(l) - 1);
-		ok(n > 0 && !strncmp(l, "python3.11", (size_t)n), "python -> python3.11");
+		n = readlink(l, t, sizeof(t) - 1);
+		ok(n > 0 && !strncmp(t, "python3.11", (size_t)n), "python -> python3.11");
 	}
 	{
 		tw_file f[] = {
