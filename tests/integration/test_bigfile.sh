@@ -1,7 +1,9 @@
 #!/bin/bash
 # A 9 GiB (sparse) file: the build streams it in bounded memory (peak RSS
 # measured by GNU time) and the layer holds all 9 GiB, with a correct
-# diff_id and size.  Slow by nature: kept apart from the other tests.
+# diff_id and size.  Slow by nature: kept apart from the other tests (suite
+# "slow", which .ci/run runs in the plain build only).  Level 1: the point is
+# streaming in bounded memory, not compression.
 . "$(dirname "$0")/lib.sh"
 need jq jq
 need tar tar
@@ -22,7 +24,7 @@ alloc=$(du -k "$src/model.bin" | cut -f1)
 
 step "build with peak RSS measured"
 start=$(date +%s)
-/usr/bin/time -v -o "$T/time.txt" "$DSBUILD" build --json -q "$src" -o "oci:$T/out:latest" >"$T/out.json" 2>"$T/err.txt" ||
+/usr/bin/time -v -o "$T/time.txt" "$DSBUILD" build --json -q --gzip-level 1 "$src" -o "oci:$T/out:latest" >"$T/out.json" 2>"$T/err.txt" ||
 	fail "build of a 9 GiB tree failed: $(cat "$T/err.txt")"
 echo "build took $(($(date +%s) - start)) s"
 rss=$(sed -n 's/^[[:space:]]*Maximum resident set size (kbytes): //p' "$T/time.txt")
