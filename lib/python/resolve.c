@@ -571,6 +571,7 @@ static int step(R *r, size_t i)
 		ds_pyver *vers = ds_xcalloc(p->n + 1, sizeof(*vers));
 		unsigned char *keep = ds_xcalloc(p->n + 1, 1);
 		int exact = 0, any_kept = 0, rc = 0;
+		const cand *hash_refused = NULL;
 		const need *direct = NULL;
 
 		for (size_t k = 0; k < r->n_needs; k++) {
@@ -605,8 +606,11 @@ static int step(R *r, size_t i)
 				if (!strcmp(r->needs[m].key, n->key) && !hash_allowed(&r->needs[m],
 										      c->file))
 					hashes_ok = 0;
-			if (!hashes_ok)
+			if (!hashes_ok) {
+				if (!hash_refused)
+					hash_refused = c;
 				continue;
+			}
 			any_kept = 1;
 			rc = try_pin(r, i, p, c, n->req->extras, n->req->n_extras);
 			p = get_proj(r, n->key);
@@ -627,7 +631,16 @@ static int step(R *r, size_t i)
 				ds_pyspecset_release(&two);
 				free(kp);
 			}
-			if (other) {
+			if (hash_refused) {
+				ds_error_set(&r->conflict, DS_EFORMAT,
+					     "'%s' (sha256 %s) matches none of the --hash values of "
+					     "'%s' (%s)",
+					     hash_refused->file->filename, hash_refused->file->sha256,
+					     n->key, n->origin);
+				ds_error_hint(&r->conflict, "check the --hash values, or whether the "
+							    "index serves a different file");
+				r->have_conflict = 1;
+			} else if (other) {
 				conflict2(r, n, other);
 			} else {
 				_cleanup_free_ char *t = req_text(n->req);
