@@ -23,6 +23,8 @@ test_pkgs=(
 	busybox-static
 	# archives, JSON, measuring
 	pigz jq time tar gzip python3 file
+	# the Python tests compare against packaging and pip (Debian's, under /usr/bin/python3)
+	python3-packaging python3-pip python3-pip-whl python3-setuptools-whl python3-wheel-whl
 	# the registry tests make certificates and talk HTTP by hand
 	openssl curl
 	# the Debian base tests: an independent reference and corrupt .debs
