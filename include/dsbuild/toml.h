@@ -42,7 +42,7 @@ extern "C" {
 #define DS_TOML_MAX_SIZE ((size_t)16 << 20) /* bytes in a document */
 #define DS_TOML_MAX_DEPTH 128               /* nested tables and arrays, headers included */
 #define DS_TOML_MAX_KEY 4096                /* bytes in one key (one part of a dotted key) */
-#define DS_TOML_MAX_VALUES 1000000          /* tables, arrays, keys' values and elements */
+#define DS_TOML_MAX_NODES 500000            /* tables, arrays and values; a tagged value is 3 */
 #define DS_TOML_MAX_NUMBER 1024             /* characters in one number or date literal */
 
 /* Parses the len bytes at text (no NUL terminator needed) as one TOML document and sets *out to

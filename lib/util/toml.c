@@ -61,7 +61,7 @@ struct parser {
 	json_t *cur;   /* the table of the current section */
 	int cur_depth; /* its depth; the root's is 0 */
 	unsigned section, nsections;
-	size_t nvalues;
+	size_t nnodes;
 	struct meta *map;
 	size_t map_cap, map_n;
 	ds_buf str; /* scratch for string values */
@@ -272,6 +272,8 @@ static size_t ptr_hash(const void *v)
 	x ^= x >> 33;
 	x *= 0xff51afd7ed558ccdULL;
 	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
 	return (size_t)x;
 }
 
@@ -321,12 +323,14 @@ static int meta_add(struct parser *p, const json_t *v, enum kind kind, size_t po
 
 /* ---- values and their limits ---- */
 
-static int count_value(struct parser *p, size_t pos)
+/* Counts jansson values against DS_TOML_MAX_NODES, which bounds the memory a document takes. */
+static int count_nodes(struct parser *p, size_t pos, size_t n)
 {
-	if (++p->nvalues > DS_TOML_MAX_VALUES) {
-		fail_code(p, pos, DS_ENOMEM, "more than %d values", DS_TOML_MAX_VALUES);
-		return hint(p, "dsbuild reads TOML documents of at most %d tables, arrays and values",
-			    DS_TOML_MAX_VALUES);
+	p->nnodes += n;
+	if (p->nnodes > DS_TOML_MAX_NODES) {
+		fail_code(p, pos, DS_ENOMEM, "more than %d values", DS_TOML_MAX_NODES);
+		return hint(p, "dsbuild reads TOML documents of at most %d tables, arrays and values "
+			       "(a date counts 3)", DS_TOML_MAX_NODES);
 	}
 	return 0;
 }
@@ -342,7 +346,7 @@ static int check_depth(struct parser *p, size_t pos, long depth)
 /* A new value, or NULL with the error set. */
 static json_t *new_value(struct parser *p, size_t pos, json_t *v)
 {
-	if (count_value(p, pos) < 0) {
+	if (count_nodes(p, pos, 1) < 0) {
 		json_decref(v);
 		return NULL;
 	}
@@ -365,8 +369,11 @@ static json_t *new_table(struct parser *p, size_t pos, enum kind kind)
 static json_t *new_tagged(struct parser *p, size_t pos, const char *kind, const char *text,
 			  size_t len)
 {
-	json_t *o = new_value(p, pos, json_object());
+	json_t *o;
 
+	if (count_nodes(p, pos, 2) < 0) /* the two strings; new_value counts the object */
+		return NULL;
+	o = new_value(p, pos, json_object());
 	if (!o)
 		return NULL;
 	if (json_object_set_new(o, "$toml", json_string(kind)) < 0 ||

@@ -1731,15 +1731,26 @@ static void test_limits(void)
 	free(s);
 
 	/* the root table and the array count too */
-	s = repeat("a = [", "true,", DS_TOML_MAX_VALUES - 2, "]", &len);
+	s = repeat("a = [", "true,", DS_TOML_MAX_NODES - 2, "]", &len);
 	j = parse(s, len, &err);
-	ok_err(j != NULL, &err, "%d values are allowed", DS_TOML_MAX_VALUES);
+	ok_err(j != NULL, &err, "%d values are allowed", DS_TOML_MAX_NODES);
 	json_decref(j);
 	free(s);
-	s = repeat("a = [", "true,", DS_TOML_MAX_VALUES - 1, "]", &len);
+	s = repeat("a = [", "true,", DS_TOML_MAX_NODES - 1, "]", &len);
 	j = parse(s, len, &err);
-	ok(j == NULL && err.code == DS_ENOMEM, "%d values are refused", DS_TOML_MAX_VALUES + 1);
-	has_str(err.msg, "more than 1000000 values", "  message");
+	ok(j == NULL && err.code == DS_ENOMEM, "%d values are refused", DS_TOML_MAX_NODES + 1);
+	is_str(err.msg, "'t.toml' line 1 column 2499996: more than 500000 values", "  message");
+	free(s);
+	/* a date is an object and two strings: three values */
+	s = repeat("a = [", "00:00:00,", (DS_TOML_MAX_NODES - 2) / 3, "]", &len);
+	j = parse(s, len, &err);
+	ok_err(j != NULL, &err, "%d dates are allowed", (DS_TOML_MAX_NODES - 2) / 3);
+	json_decref(j);
+	free(s);
+	s = repeat("a = [", "00:00:00,", (DS_TOML_MAX_NODES - 2) / 3 + 1, "]", &len);
+	j = parse(s, len, &err);
+	ok(j == NULL && err.code == DS_ENOMEM, "%d dates are refused",
+	   (DS_TOML_MAX_NODES - 2) / 3 + 1);
 	free(s);
 
 	s = repeat("", "\n", DS_TOML_MAX_SIZE, "", &len);
