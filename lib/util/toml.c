@@ -37,12 +37,12 @@ struct meta {
 	const json_t *v; /* NULL: free slot */
 	enum kind kind;
 	unsigned section; /* K_DOTTED: the section whose dotted keys made it */
-	size_t pos;       /* where it was defined, for hints */
+	size_t pos;	  /* where it was defined, for hints */
 };
 
 struct part {
 	size_t off, len; /* in key.bytes */
-	size_t pos;      /* in the document */
+	size_t pos;	 /* in the document */
 };
 
 struct key {
@@ -99,7 +99,7 @@ static size_t line_of(const struct parser *p, size_t pos)
 }
 
 __attribute__((format(printf, 4, 5))) static int fail_code(struct parser *p, size_t pos, int code,
-							    const char *fmt, ...)
+							   const char *fmt, ...)
 {
 	char msg[1200];
 	size_t line, col;
@@ -169,7 +169,8 @@ static const char *found(const struct parser *p, size_t pos, char *buf, size_t s
 		snprintf(buf, size, "U+%04X", c);
 	else
 		snprintf(buf, size, "'%.*s'",
-			 (int)utf8_len((const unsigned char *)p->s + pos, p->len - pos), p->s + pos);
+			 (int)utf8_len((const unsigned char *)p->s + pos, p->len - pos),
+			 p->s + pos);
 	return buf;
 }
 
@@ -248,18 +249,12 @@ static const char *type_desc(const json_t *v)
 		return "a date-time";
 	}
 	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "an inline table";
-	case JSON_ARRAY:
-		return "an array";
-	case JSON_STRING:
-		return "a string";
-	case JSON_INTEGER:
-		return "an integer";
-	case JSON_REAL:
-		return "a float";
-	default:
-		return "a boolean";
+	case JSON_OBJECT: return "an inline table";
+	case JSON_ARRAY: return "an array";
+	case JSON_STRING: return "a string";
+	case JSON_INTEGER: return "an integer";
+	case JSON_REAL: return "a float";
+	default: return "a boolean";
 	}
 }
 
@@ -329,8 +324,10 @@ static int count_nodes(struct parser *p, size_t pos, size_t n)
 	p->nnodes += n;
 	if (p->nnodes > DS_TOML_MAX_NODES) {
 		fail_code(p, pos, DS_ENOMEM, "more than %d values", DS_TOML_MAX_NODES);
-		return hint(p, "dsbuild reads TOML documents of at most %d tables, arrays and values "
-			       "(a date counts 3)", DS_TOML_MAX_NODES);
+		return hint(p,
+			    "dsbuild reads TOML documents of at most %d tables, arrays and values "
+			    "(a date counts 3)",
+			    DS_TOML_MAX_NODES);
 	}
 	return 0;
 }
@@ -338,7 +335,8 @@ static int count_nodes(struct parser *p, size_t pos, size_t n)
 static int check_depth(struct parser *p, size_t pos, long depth)
 {
 	if (depth > DS_TOML_MAX_DEPTH)
-		return fail_code(p, pos, DS_ENOMEM, "tables and arrays nested deeper than %d levels",
+		return fail_code(p, pos, DS_ENOMEM,
+				 "tables and arrays nested deeper than %d levels",
 				 DS_TOML_MAX_DEPTH);
 	return 0;
 }
@@ -550,7 +548,8 @@ static int parse_escape(struct parser *p, ds_buf *b, int ml)
 		for (i = 0; i < n; i++) {
 			int h = hexval(peek_at(p, 2 + (size_t)i));
 			if (h < 0) {
-				fail(p, at, "invalid escape: '\\%c' needs %d hexadecimal digits", c, n);
+				fail(p, at, "invalid escape: '\\%c' needs %d hexadecimal digits", c,
+				     n);
 				return bad_escape_hint(p);
 			}
 			cp = cp << 4 | (uint32_t)h;
@@ -569,8 +568,9 @@ static int parse_escape(struct parser *p, ds_buf *b, int ml)
 			p->pos++;
 			skip_ws(p);
 			if (!(peek(p) == '\n' || peek(p) == '\r')) {
-				fail(p, at, "invalid escape: a backslash followed by whitespace must "
-					    "end the line");
+				fail(p, at,
+				     "invalid escape: a backslash followed by whitespace must "
+				     "end the line");
 				return bad_escape_hint(p);
 			}
 			for (;;) {
@@ -631,10 +631,12 @@ static int parse_string(struct parser *p, ds_buf *b, int ml)
 				n++;
 			if (n >= 3) {
 				if (n > 5) {
-					fail(p, p->pos, "too many %s in a row at the end of a string",
+					fail(p, p->pos,
+					     "too many %s in a row at the end of a string",
 					     basic ? "quotes" : "apostrophes");
-					return hint(p, "at most two may come before the closing %c%c%c",
-						    q, q, q);
+					return hint(
+						p, "at most two may come before the closing %c%c%c",
+						q, q, q);
 				}
 				if (add_bytes(p, b, p->s + p->pos, n - 3) < 0)
 					return -1;
@@ -691,7 +693,6 @@ static void key_release(struct key *k)
 }
 
 #define _cleanup_key_ __attribute__((cleanup(key_release)))
-#define KEY_INIT { DS_BUF_INIT, NULL, 0, 0 }
 
 /* A key: simple keys joined by dots, with whitespace around the dots.  what names it in
  * messages ("a key", "a table name"). */
@@ -727,8 +728,9 @@ static int parse_key(struct parser *p, struct key *k, const char *what)
 			if (c == '=')
 				return hint(p, "the key is missing before '='");
 			if (c >= 0x80 || (c > 0x20 && c < 0x7f && !strchr(".[]{},#", c)))
-				return hint(p, "bare keys may hold only ASCII letters, digits, '_' and "
-					       "'-'; quote other keys: \"...\"");
+				return hint(
+					p, "bare keys may hold only ASCII letters, digits, '_' and "
+					   "'-'; quote other keys: \"...\"");
 			return -1;
 		}
 		len = k->bytes.len - off;
@@ -737,8 +739,9 @@ static int parse_key(struct parser *p, struct key *k, const char *what)
 					 DS_TOML_MAX_KEY);
 		if (len == 5 && !memcmp(k->bytes.data + off, "$toml", 5)) {
 			fail(p, at, "the key '$toml' is reserved");
-			return hint(p, "dsbuild marks dates and special floats with a '$toml' member; "
-				       "rename the key");
+			return hint(p,
+				    "dsbuild marks dates and special floats with a '$toml' member; "
+				    "rename the key");
 		}
 		if (k->n == (size_t)DS_TOML_MAX_DEPTH)
 			return fail_code(p, at, DS_ENOMEM, "dotted key of more than %d parts",
@@ -793,8 +796,10 @@ static int set_keyval(struct parser *p, json_t *t, const struct key *k, json_t *
 		if (json_is_array(c)) {
 			fail(p, pt->pos, "dotted keys cannot add to array '%s'", KEY(k, i + 1));
 			if (m)
-				hint(p, "'%s' is an array of tables: add keys to an element under its "
-					"[[...]] header", KEY(k, i + 1));
+				hint(p,
+				     "'%s' is an array of tables: add keys to an element under its "
+				     "[[...]] header",
+				     KEY(k, i + 1));
 			goto fail;
 		}
 		if (!m) {
@@ -817,8 +822,10 @@ static int set_keyval(struct parser *p, json_t *t, const struct key *k, json_t *
 			goto fail;
 		case K_DOTTED:
 			if (m->section != p->section) {
-				fail(p, pt->pos, "dotted keys cannot add to table '%s' from another "
-						 "section", KEY(k, i + 1));
+				fail(p, pt->pos,
+				     "dotted keys cannot add to table '%s' from another "
+				     "section",
+				     KEY(k, i + 1));
 				hint(p, "it was created by dotted keys at line %zu",
 				     line_of(p, m->pos));
 				goto fail;
@@ -838,8 +845,9 @@ static int set_keyval(struct parser *p, json_t *t, const struct key *k, json_t *
 		fail(p, last->pos, "duplicate key '%s'", KEY(k, k->n));
 		if (m)
 			hint(p, "'%s' is already %s (line %zu)", KEY(k, k->n),
-			     m->kind == K_AOT ? "an array of tables" :
-			     m->kind == K_INLINE ? "an inline table" : "a table",
+			     m->kind == K_AOT	   ? "an array of tables"
+			     : m->kind == K_INLINE ? "an inline table"
+						   : "a table",
 			     line_of(p, m->pos));
 		else
 			hint(p, "a key can be set only once in a table");
@@ -877,7 +885,8 @@ static int define_table(struct parser *p, const struct key *k, int aot)
 					json_decref(a);
 					return -1;
 				}
-				if (json_object_setn_new_nocheck(t, part_name(k, i), pt->len, a) < 0)
+				if (json_object_setn_new_nocheck(t, part_name(k, i), pt->len, a) <
+				    0)
 					return oom(p, pt->pos);
 				v = new_table(p, pt->pos, K_EXPLICIT);
 				if (!v)
@@ -906,8 +915,9 @@ static int define_table(struct parser *p, const struct key *k, int aot)
 			if (!m) {
 				fail(p, pt->pos, "cannot extend array '%s': it is a static array",
 				     KEY(k, i + 1));
-				return hint(p, "an array written as key = [...] is complete where it "
-					       "is written");
+				return hint(p,
+					    "an array written as key = [...] is complete where it "
+					    "is written");
 			}
 			if (last && !aot) {
 				fail(p, pt->pos, "'%s' is an array of tables, not a table",
@@ -947,14 +957,17 @@ static int define_table(struct parser *p, const struct key *k, int aot)
 		}
 		if (last && m->kind == K_EXPLICIT) {
 			fail(p, pt->pos, "table '%s' is already defined", KEY(k, i + 1));
-			return hint(p, "it is defined at line %zu; a table can be defined only once",
+			return hint(p,
+				    "it is defined at line %zu; a table can be defined only once",
 				    line_of(p, m->pos));
 		}
 		if (last && m->kind == K_DOTTED) {
 			fail(p, pt->pos, "table '%s' is already defined by dotted keys",
 			     KEY(k, i + 1));
-			return hint(p, "the dotted key at line %zu creates it; a table created by "
-				       "dotted keys cannot have a header", line_of(p, m->pos));
+			return hint(p,
+				    "the dotted key at line %zu creates it; a table created by "
+				    "dotted keys cannot have a header",
+				    line_of(p, m->pos));
 		}
 		if (check_depth(p, pt->pos, depth + 1) < 0)
 			return -1;
@@ -1034,7 +1047,8 @@ static json_t *parse_radix_int(struct parser *p, size_t pos, const char *t, size
 		return NULL;
 	if (i < n || !nd) {
 		if (i < n && t[i] != '_' && is_bare((unsigned char)t[i]) && hexval(t[i]) >= 0)
-			fail(p, pos, "invalid digit '%c' in %s integer '%s'", t[i], what, LIT(t, n));
+			fail(p, pos, "invalid digit '%c' in %s integer '%s'", t[i], what,
+			     LIT(t, n));
 		else
 			fail(p, pos, "invalid %s integer '%s'", what, LIT(t, n));
 		return NULL;
@@ -1071,10 +1085,8 @@ static json_t *parse_dec_int(struct parser *p, size_t pos, const char *t, size_t
 		}
 		v = v * 10 + d;
 	}
-	if (neg)
-		return new_value(p, pos, json_integer(v == (uint64_t)INT64_MAX + 1 ?
-							      INT64_MIN :
-							      -(json_int_t)v));
+	if (neg) /* v is at most 2^63, which only INT64_MIN can hold negated */
+		return new_value(p, pos, json_integer(v > INT64_MAX ? INT64_MIN : -(json_int_t)v));
 	return new_value(p, pos, json_integer((json_int_t)v));
 }
 
@@ -1230,9 +1242,9 @@ static json_t *parse_datetime(struct parser *p, size_t pos, const char *t, size_
 		if (parse_time(t, n, &i, &why) < 0)
 			goto bad;
 		if (i < n) {
-			why = t[i] == 'Z' || t[i] == 'z' || t[i] == '+' || t[i] == '-' ?
-				      "a time without a date cannot have an offset" :
-				      "unexpected characters after the time";
+			why = t[i] == 'Z' || t[i] == 'z' || t[i] == '+' || t[i] == '-'
+				      ? "a time without a date cannot have an offset"
+				      : "unexpected characters after the time";
 			goto bad;
 		}
 		return new_tagged(p, pos, "time-local", buf, n);
@@ -1334,10 +1346,11 @@ static json_t *parse_bare_value(struct parser *p)
 			fail(p, pos, "expected a value, found %s", FOUND(p, pos + n));
 		else
 			fail(p, pos, "invalid value '%s'", LIT(t, n));
-		if ((n == 4 && !strncasecmp(t, "true", 4)) || (n == 5 && !strncasecmp(t, "false", 5)))
+		if ((n == 4 && !strncasecmp(t, "true", 4)) ||
+		    (n == 5 && !strncasecmp(t, "false", 5)))
 			hint(p, "booleans are lowercase: true, false");
-		else if (n == sgn + 3 && (!strncasecmp(t + sgn, "inf", 3) ||
-					  !strncasecmp(t + sgn, "nan", 3)))
+		else if (n == sgn + 3 &&
+			 (!strncasecmp(t + sgn, "inf", 3) || !strncasecmp(t + sgn, "nan", 3)))
 			hint(p, "the special floats are inf, +inf, -inf, nan, +nan, -nan");
 		else if (n)
 			hint(p, "to write a string, quote it: \"%s\"", LIT(t, n));
@@ -1346,11 +1359,11 @@ static json_t *parse_bare_value(struct parser *p)
 	for (i = 0; i < n; i++) {
 		if (t[i] == ':' || t[i] == ' ' ||
 		    (t[i] == '-' && i > 0 && t[i - 1] != 'e' && t[i - 1] != 'E'))
-			return sgn ? (fail(p, pos, "invalid value '%s'", LIT(t, n)), NULL) :
-				     parse_datetime(p, pos, t, n);
+			return sgn ? (fail(p, pos, "invalid value '%s'", LIT(t, n)), NULL)
+				   : parse_datetime(p, pos, t, n);
 	}
-	if (n > sgn + 1 && t[sgn] == '0' && (t[sgn + 1] == 'x' || t[sgn + 1] == 'o' ||
-					    t[sgn + 1] == 'b')) {
+	if (n > sgn + 1 && t[sgn] == '0' &&
+	    (t[sgn + 1] == 'x' || t[sgn + 1] == 'o' || t[sgn + 1] == 'b')) {
 		if (sgn) {
 			fail(p, pos, "invalid integer '%s'", LIT(t, n));
 			hint(p, "hexadecimal, octal and binary integers cannot have a sign");
@@ -1431,7 +1444,7 @@ static int inline_newline(struct parser *p)
 /* At '{'; depth is the new table's. */
 static int parse_inline_table(struct parser *p, long depth, json_t **out)
 {
-	_cleanup_key_ struct key k = KEY_INIT;
+	_cleanup_key_ struct key k = { 0 };
 	size_t start = p->pos;
 	unsigned saved = p->section;
 	json_t *t, *v;
@@ -1536,18 +1549,20 @@ static int parse_value(struct parser *p, long depth, json_t **out)
 
 static int parse_keyval(struct parser *p)
 {
-	_cleanup_key_ struct key k = KEY_INIT;
+	_cleanup_key_ struct key k = { 0 };
 	json_t *v;
 
 	if (parse_key(p, &k, "a key") < 0)
 		return -1;
 	if (peek(p) != '=') {
-		fail(p, p->pos, "expected '=' after '%s', found %s", KEY(&k, k.n), FOUND(p, p->pos));
+		fail(p, p->pos, "expected '=' after '%s', found %s", KEY(&k, k.n),
+		     FOUND(p, p->pos));
 		if (p->pos >= p->len || at_newline(p))
 			return hint(p, "a key and its value go on one line: key = value");
 		if (p->pos < p->len && peek(p) >= 0x20)
-			return hint(p, "bare keys may hold only ASCII letters, digits, '_' and '-'; "
-				       "quote other keys: \"...\"");
+			return hint(p,
+				    "bare keys may hold only ASCII letters, digits, '_' and '-'; "
+				    "quote other keys: \"...\"");
 		return -1;
 	}
 	p->pos++;
@@ -1560,7 +1575,7 @@ static int parse_keyval(struct parser *p)
 
 static int parse_header(struct parser *p)
 {
-	_cleanup_key_ struct key k = KEY_INIT;
+	_cleanup_key_ struct key k = { 0 };
 	int aot = peek_at(p, 1) == '[';
 
 	p->pos += aot ? 2 : 1;
@@ -1620,9 +1635,11 @@ static int check_utf8(struct parser *p)
 		size_t n = c < 0x80 ? 1 : utf8_len((const unsigned char *)p->s + i, p->len - i);
 		if (!n) {
 			fail(p, i, "invalid UTF-8");
-			if (p->len >= 2 && ((unsigned char)p->s[0] == 0xFF || (unsigned char)p->s[0] == 0xFE))
+			if (p->len >= 2 &&
+			    ((unsigned char)p->s[0] == 0xFF || (unsigned char)p->s[0] == 0xFE))
 				return hint(p, "the file looks like UTF-16; TOML files are UTF-8");
-			return hint(p, "TOML files are UTF-8; convert it, e.g. with iconv -t UTF-8");
+			return hint(p,
+				    "TOML files are UTF-8; convert it, e.g. with iconv -t UTF-8");
 		}
 		i += n;
 	}

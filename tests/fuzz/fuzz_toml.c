@@ -23,11 +23,9 @@ static void walk(const json_t *v, int depth)
 		abort();
 	(void)ds_toml_tagged(v, NULL);
 	if (json_is_object(v)) {
-		json_object_foreach((json_t *)v, key, e)
-			walk(e, depth + 1);
+		json_object_foreach((json_t *)v, key, e) walk(e, depth + 1);
 	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, e)
-			walk(e, depth + 1);
+		json_array_foreach(v, i, e) walk(e, depth + 1);
 	}
 }
 

@@ -1360,7 +1360,8 @@ static void is_tree(const char *s, size_t n, const char *want, const char *what)
 {
 	ds_error err = DS_ERROR_INIT;
 	json_error_t je;
-	json_t *got = parse(s, n, &err), *w = json_loads(want, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+	json_t *got = parse(s, n, &err);
+	json_t *w = json_loads(want, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
 	char *g, *ws;
 
 	if (!w) {
@@ -1395,7 +1396,8 @@ static void is_error(const char *s, size_t n, int code, const char *want, const 
 	json_decref(sentinel);
 }
 
-#define ERR(s, want, hint) is_error(s, sizeof(s) - 1, DS_EFORMAT, want, hint, label(s, sizeof(s) - 1))
+#define ERR(s, want, hint)                                                                        \
+	is_error(s, sizeof(s) - 1, DS_EFORMAT, want, hint, label(s, sizeof(s) - 1))
 
 /* The spec's cases and toml-test's, one by one. */
 static void test_cases(void)
@@ -1428,8 +1430,8 @@ static void test_messages(void)
 	    "an inline table is written on one line; use a [table] section for more");
 	ERR("path = \"C:\\Users\\me\"\n",
 	    "line 1 column 11: invalid escape: '\\U' needs 8 hexadecimal digits",
-	    "the escapes are \\b \\t \\n \\f \\r \\\" \\\\ \\uXXXX \\UXXXXXXXX; write a backslash as "
-	    "\\\\, or use a 'literal string'");
+	    "the escapes are \\b \\t \\n \\f \\r \\\" \\\\ \\uXXXX \\UXXXXXXXX; write a "
+	    "backslash as \\\\, or use a 'literal string'");
 	ERR("enabled = True\n", "line 1 column 11: invalid value 'True'",
 	    "booleans are lowercase: true, false");
 	ERR("[fruit]\napple.color = \"red\"\n\n[fruit.apple]\n",
@@ -1445,7 +1447,8 @@ static void test_messages(void)
 	ERR("size = 18446744073709551615\n",
 	    "line 1 column 8: integer '18446744073709551615' does not fit in 64 bits",
 	    "TOML integers range from -9223372036854775808 to 9223372036854775807");
-	ERR("d = 2023-02-29\n", "line 1 column 5: invalid date-time '2023-02-29': 2023-02 has no day 29",
+	ERR("d = 2023-02-29\n",
+	    "line 1 column 5: invalid date-time '2023-02-29': 2023-02 has no day 29",
 	    "TOML dates and times follow RFC 3339: 1979-05-27T07:32:00Z, 1979-05-27T07:32:00, "
 	    "1979-05-27, 07:32:00");
 	ERR("x = 1\n\"$toml\" = \"datetime\"\n", "line 2 column 1: the key '$toml' is reserved",
@@ -1675,8 +1678,8 @@ static void test_limits(void)
 	      "nested deeper than 128");
 	limit("dotted key parts after the first", "a", ".a", DS_TOML_MAX_DEPTH - 1, " = 1", "",
 	      "dotted key of more than 128 parts");
-	limit("header parts after the first, then an array", "[a", ".a", DS_TOML_MAX_DEPTH - 2, "]\nx = []", "",
-	      "nested deeper than 128");
+	limit("header parts after the first, then an array", "[a", ".a", DS_TOML_MAX_DEPTH - 2,
+	      "]\nx = []", "", "nested deeper than 128");
 	/* [[a]] [[a.a]] [[a.a.a]] ...: each array of tables costs two levels, array and element */
 	{
 		ds_buf doc = DS_BUF_INIT;
@@ -1704,7 +1707,8 @@ static void test_limits(void)
 	s = repeat("a = ", "[", 100000, "", &len);
 	j = parse(s, len, &err);
 	ok(j == NULL && err.code == DS_ENOMEM, "100000 '[' fail on depth (no stack overflow)");
-	is_str(err.msg, "'t.toml' line 1 column 133: tables and arrays nested deeper than 128 levels",
+	is_str(err.msg,
+	       "'t.toml' line 1 column 133: tables and arrays nested deeper than 128 levels",
 	       "  at the 129th bracket");
 	free(s);
 
