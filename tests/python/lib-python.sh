@@ -4,6 +4,8 @@
 PYTESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 need python3 python3
 need jq jq
+# pip's configuration of this machine is not the test's
+unset PIP_INDEX_URL PIP_EXTRA_INDEX_URL PIP_FIND_LINKS PIP_NO_INDEX PIP_PRE PIP_CONFIG_FILE || true
 
 # mkwheel DIR NAME VERSION [pyindex.py wheel options]
 mkwheel() {
