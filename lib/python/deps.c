@@ -229,6 +229,7 @@ typedef struct inputs {
 	ds_pyreq **owned;         /* from pyproject.toml */
 	strv origins;
 	strv direct_links;        /* local wheels named in requirement files */
+	strv lock_hashes;         /* pylock.toml: "sha256:<hex>" per root, "" when none */
 } inputs;
 
 static void inputs_release(inputs *in)
@@ -242,6 +243,7 @@ static void inputs_release(inputs *in)
 	free(in->owned);
 	strv_free(&in->origins);
 	strv_free(&in->direct_links);
+	strv_free(&in->lock_hashes);
 }
 
 static int from_reqfile(inputs *in, const ds_pydeps_opts *o, const char *name, ds_error *err)
@@ -463,11 +465,33 @@ static int from_pylock(inputs *in, const ds_pydeps_opts *o, ds_error *err)
 			      : ds_xasprintf("%s==%s", name, ver);
 		if (add_owned_req(in, text, origin, err) < 0)
 			return -1;
+		{
+			/* the locked wheels' hashes: the resolver takes only those files */
+			const char *h = NULL;
+			json_t *whl;
+			size_t k;
+			json_array_foreach (wh, k, whl) {
+				const char *x = json_string_value(
+					json_object_get(json_object_get(whl, "hashes"), "sha256"));
+				if (x && strlen(x) == 64 && !h)
+					h = x;
+			}
+			if (h) {
+				_cleanup_free_ char *d = ds_xasprintf("sha256:%s", h);
+				strv_add(&in->lock_hashes, d);
+			} else {
+				strv_add(&in->lock_hashes, "");
+			}
+		}
 	}
 	in->roots = ds_xcalloc(in->n_owned + 1, sizeof(*in->roots));
 	for (size_t k = 0; k < in->n_owned; k++) {
 		in->roots[k].req = in->owned[k];
 		in->roots[k].origin = in->origins.v[k];
+		if (in->lock_hashes.v[k][0]) {
+			in->roots[k].hashes = &in->lock_hashes.v[k];
+			in->roots[k].n_hashes = 1;
+		}
 	}
 	in->n_roots = in->n_owned;
 	return 0;
@@ -648,31 +672,33 @@ int ds_pydeps_build(ds_pydeps_result **out, const ds_pydeps_opts *o, ds_store *s
 			free(dg);
 		}
 	}
-	if (hash_mode) {
-		for (size_t i = 0; i < n_picks; i++) {
-			const pyroot *r = root_of(&in, picks[i].key);
-			int ok = 0;
-			if (!r) {
-				ds_error_set(err, DS_EINVAL, "hash-checking mode: '%s' %s is needed "
-							     "(a dependency) but not pinned with a "
-							     "hash in '%s'",
-					     picks[i].key, picks[i].version, src);
-				ds_error_hint(err, "add '%s==%s --hash=%s' to %s", picks[i].key,
-					      picks[i].version, digests[i], src);
-				goto out;
-			}
-			for (size_t k = 0; k < r->n_hashes; k++)
-				if (!strcmp(r->hashes[k], digests[i]))
-					ok = 1;
-			if (!ok) {
-				ds_error_set(err, DS_EFORMAT, "'%s' has sha256 %s, which none of the "
-							      "hashes given for '%s' (%s) matches",
-					     picks[i].file->filename, ds_digest_hex(digests[i]),
-					     picks[i].key, r->origin);
-				ds_error_hint(err, "check the --hash values, or whether the index "
-						   "serves a different file");
-				goto out;
-			}
+	/* hashes given for a package (--hash, a lock file) must match its file;
+	 * in hash-checking mode every package needs one */
+	for (size_t i = 0; i < n_picks; i++) {
+		const pyroot *r = root_of(&in, picks[i].key);
+		int ok = 0;
+		if (!r || !r->n_hashes) {
+			if (!hash_mode)
+				continue;
+			ds_error_set(err, DS_EINVAL, "hash-checking mode: '%s' %s is needed "
+						     "(a dependency) but not pinned with a "
+						     "hash in '%s'",
+				     picks[i].key, picks[i].version, src);
+			ds_error_hint(err, "add '%s==%s --hash=%s' to %s", picks[i].key,
+				      picks[i].version, digests[i], src);
+			goto out;
+		}
+		for (size_t k = 0; k < r->n_hashes; k++)
+			if (!strcmp(r->hashes[k], digests[i]))
+				ok = 1;
+		if (!ok) {
+			ds_error_set(err, DS_EFORMAT, "'%s' has sha256 %s, which none of the "
+						      "hashes given for '%s' (%s) matches",
+				     picks[i].file->filename, ds_digest_hex(digests[i]),
+				     picks[i].key, r->origin);
+			ds_error_hint(err, "check the hashes, or whether the index serves a "
+					   "different file");
+			goto out;
 		}
 	}
 
