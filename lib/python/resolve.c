@@ -514,6 +514,21 @@ static int step(R *r, size_t i)
 	pin *pn;
 	proj *p;
 
+	/* needs an existing pin already satisfies (the common case) are passed
+	 * over in a loop: recursion depth grows with pins, not with needs */
+	while (i < r->n_needs) {
+		const need *q = &r->needs[i];
+		const pin *pp = find_pin(r, q->key);
+		int more = 0;
+		if (!pp || !ds_pyspecset_contains(&q->req->specs, &pp->c->ver, 1))
+			break;
+		for (size_t k = 0; k < q->req->n_extras; k++)
+			if (!has_extra(pp, q->req->extras[k]))
+				more = 1;
+		if (more)
+			break;
+		i++;
+	}
 	if (i == r->n_needs)
 		return 1;
 	if (++r->steps > RESOLVE_STEPS_MAX) {
