@@ -1473,6 +1473,30 @@ static void test_messages(void)
 	    "put the key in that table's own section (line 1)");
 }
 
+/* How tables may be reopened, beyond the toml-test cases; each agrees with Python's tomllib. */
+static void test_redefinition(void)
+{
+#define TREE(s, want) is_tree(s, sizeof(s) - 1, want, label(s, sizeof(s) - 1))
+	/* dotted keys through a table that only a header path made: allowed, but then a header
+	 * may not define it */
+	TREE("[a.b.c]\n[a]\nb.x = 2\n[a.b.d]\n", "{\"a\":{\"b\":{\"c\":{},\"x\":2,\"d\":{}}}}");
+	ERR("[a.b.c]\n[a]\nb.x = 2\n[a.b]\n",
+	    "line 4 column 4: table 'a.b' is already defined by dotted keys", NULL);
+	/* a header may go below a table made by dotted keys, in an array element too */
+	TREE("[a]\nb.c.d = 1\n[a.b.c.e]\nf = 1\n",
+	     "{\"a\":{\"b\":{\"c\":{\"d\":1,\"e\":{\"f\":1}}}}}");
+	TREE("[[a]]\nb.c = 1\n[a.b.d]\n", "{\"a\":[{\"b\":{\"c\":1,\"d\":{}}}]}");
+	ERR("[[a]]\nb.c = 1\n[[a]]\nb.c = 2\n[a.b]\n",
+	    "line 5 column 4: table 'a.b' is already defined by dotted keys", NULL);
+	/* each element of an array of tables is a fresh namespace */
+	TREE("[[a.b]]\n[a.b.c]\n[[a.b]]\n[a.b.c]\n", "{\"a\":{\"b\":[{\"c\":{}},{\"c\":{}}]}}");
+	/* dotted keys may not go through a table some header defined */
+	ERR("[a.b.c]\n[a]\nb.x = 1\nb.c.z = 3\n",
+	    "line 4 column 3: dotted keys cannot add to table 'b.c', which has a header", NULL);
+	ERR("x = {a.b = 1}\n[x.a]\n", "line 2 column 2: cannot add to inline table 'x'", NULL);
+#undef TREE
+}
+
 /* Values cut off by the end of the input (found by fuzzing: "a = -" read one byte past it). */
 static void test_truncated(void)
 {
@@ -1797,6 +1821,7 @@ int main(void)
 {
 	test_cases();
 	test_messages();
+	test_redefinition();
 	test_truncated();
 	test_positions();
 	test_mapping();
