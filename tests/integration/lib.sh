@@ -166,7 +166,9 @@ $(printf '%s\n' "$1" | head -n 60 | sed 's/^/    | /')" ;;
 
 # assert_match TEXT EXTENDED-REGEX [WHAT]
 assert_match() {
-	if ! printf '%s\n' "$1" | grep -Eq -- "$2"; then
+	# grep reads all its input (no -q): with pipefail, an early exit would
+	# make printf die of SIGPIPE and a match look like a failure
+	if ! printf '%s\n' "$1" | grep -E -- "$2" >/dev/null; then
 		fail "${3:-no line matches /$2/}:
 $(printf '%s\n' "$1" | head -n 60 | sed 's/^/    | /')"
 	fi
@@ -356,8 +358,8 @@ make_busybox_base() {
 	need umoci umoci
 	bb=$(command -v busybox || true)
 	[ -n "$bb" ] || fail "missing busybox: apt-get install busybox-static (or run tests/install-deps.sh test)"
-	file -L "$bb" 2>/dev/null | grep -q 'statically linked' ||
-		ldd "$bb" 2>&1 | grep -q 'not a dynamic' ||
+	file -L "$bb" 2>/dev/null | grep 'statically linked' >/dev/null ||
+		ldd "$bb" 2>&1 | grep 'not a dynamic' >/dev/null ||
 		fail "'$bb' is not statically linked: apt-get install busybox-static"
 	[ -d "$dir" ] || ok umoci init --layout "$dir"
 	ok umoci new --image "$dir:$tag"
