@@ -273,14 +273,8 @@ static int from_reqfile(inputs *in, const ds_pydeps_opts *o, const char *name, d
 						  "wheels/ ...) and pass --find-links wheels/ with a "
 						  "plain requirement");
 		}
-		if (q->kind == DS_REQFILE_URL && q->wheel) {
-			_cleanup_free_ char *l = ds_pyurl_redact(q->link);
-			ds_error_set(err, DS_EUNSUPPORTED, "%s: wheel URLs ('%s') are not supported "
-							   "yet",
-				     origin, l);
-			return ds_error_hint(err, "download the wheel into a folder and pass "
-						  "--find-links FOLDER");
-		}
+		if (q->kind == DS_REQFILE_URL && q->wheel)
+			strv_add(&in->direct_links, q->link);
 		if (q->kind == DS_REQFILE_PATH && q->wheel) {
 			const char *l = q->link;
 			if (!strncmp(l, "file://", 7))

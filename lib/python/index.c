@@ -849,6 +849,13 @@ static int scan_folder(ds_pyfile_list *dst, const char *dir, const char *key, ds
 	return 0;
 }
 
+/* "https://h/x-1.0-py3-none-any.whl#sha256=..." */
+static int ends_with_whl(const char *url)
+{
+	size_t n = strcspn(url, "?#");
+	return n > 4 && !strncmp(url + n - 4, ".whl", 4);
+}
+
 int pyindex_project(const ds_pyfile_list **out, pyindex *ix, const char *key, ds_error *err)
 {
 	ds_pyfile_list files = { 0 };
@@ -907,6 +914,16 @@ int pyindex_project(const ds_pyfile_list **out, pyindex *ix, const char *key, ds
 				ds_pyfile_list_release(&files);
 				return ds_error_set_errno(err, errno, "cannot read find-links '%s'", l);
 			}
+		} else if (ends_with_whl(l)) {
+			/* a wheel URL (a requirement "name @ https://.../x.whl") */
+			ds_pyfile f = { 0 };
+			_cleanup_free_ char *u = ds_xstrdup(l);
+			_cleanup_free_ char *fn = NULL;
+			take_fragment(&f, u);
+			fn = url_filename(u);
+			f.filename = fn;
+			f.url = u;
+			add_if_project(&files, &f, key, 0);
 		} else {
 			_cleanup_buf_ ds_buf page = DS_BUF_INIT;
 			ds_pyfile_list got = { 0 };
