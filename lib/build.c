@@ -770,14 +770,14 @@ int ds_build(ds_build_result *out, const ds_build_opts *o, ds_error *err)
 		if (ds_source_hash(res.source, tree, err) < 0)
 			goto out;
 		cache_key = ds_xasprintf("app-layer/v1 prefix=%s uid=%d gid=%d mtime=%lld level=%d %s",
-					 DS_APP_DIR + 1, DS_APP_UID, DS_APP_GID,
+					 &DS_APP_DIR[1], DS_APP_UID, DS_APP_GID,
 					 (long long)res.epoch, lo.gzip_level, tree);
 	}
 	cached = !o->no_cache && ds_layer_cache_get(cache, cache_key, &info);
 	if (!cached) {
 		if (ds_layer_writer_new(&lw, cache, &lo, err) < 0)
 			goto out;
-		if (ds_source_write_layer(res.source, lw, DS_APP_DIR + 1, DS_APP_UID, DS_APP_GID,
+		if (ds_source_write_layer(res.source, lw, &DS_APP_DIR[1], DS_APP_UID, DS_APP_GID,
 					  res.epoch, err) < 0) {
 			lw = ds_layer_writer_free(lw);
 			goto out;
