@@ -562,7 +562,10 @@ static int add_python_layer(const ds_build_opts *o, const char *base, const char
 	po.groups = o->py_groups.v;
 	po.n_groups = o->py_groups.n;
 	po.lock_out = o->py_lock;
-	po.mtime = epoch;
+	/* Not the tree's epoch: a new commit must not rebuild the dependency
+	 * layer (the Debian layers keep their .debs' times for the same reason). */
+	po.mtime = 0;
+	(void)epoch;
 	po.no_cache = o->no_cache;
 	po.layer.gzip_level = o->gzip_level;
 	po.layer.threads = o->threads;

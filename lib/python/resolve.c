@@ -237,9 +237,14 @@ static int load_project(R *r, proj *p)
 			ds_pyver v;
 			char vt[DS_PYVER_STRING_MAX];
 			if (ds_pysdist_name_parse(&name, &v, f->filename, NULL) == 0) {
+				ds_pyver old;
 				ds_pyver_format(&v, vt, sizeof(vt));
-				if (!p->source_only)
+				if (!p->source_only ||
+				    (ds_pyver_parse(&old, p->source_only, NULL) == 0 &&
+				     ds_pyver_compare(&v, &old) > 0)) {
+					free(p->source_only);
 					p->source_only = ds_xstrdup(vt);
+				}
 				free(name);
 			}
 			continue;
@@ -281,7 +286,8 @@ static int load_project(R *r, proj *p)
 		}
 		ds_pywheel_name_free(w);
 	}
-	qsort(p->c, p->n, sizeof(*p->c), cand_cmp);
+	if (p->n)
+		qsort(p->c, p->n, sizeof(*p->c), cand_cmp);
 	if (p->source_only && p->n) {
 		/* keep it only when newer than every wheel: worth a mention */
 		ds_pyver sv;

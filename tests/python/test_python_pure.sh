@@ -76,6 +76,13 @@ assert_eq "$(printf '%s' "$first" | jq -r '.layers[-2].digest')" \
 assert_ne "$(printf '%s' "$first" | jq -r '.layers[-1].digest')" \
 	"$(printf '%s' "$second" | jq -r '.layers[-1].digest')" "app layer after a code edit"
 
+step "a new source epoch (a commit) does not rebuild the dependency layer"
+SOURCE_DATE_EPOCH=1700000000 build_json "$src" --cache-dir "$PYCACHE" --index-url "$INDEX/simple" \
+	-o "oci:$T/img5:latest"
+last_json | jq -e '.python.cached == true' >/dev/null || fail "rebuilt for a new epoch"
+assert_eq "$(printf '%s' "$first" | jq -r '.layers[-2].digest')" \
+	"$(last_json | jq -r '.layers[-2].digest')" "dependency layer with another epoch"
+
 step "the human output names each package"
 ok "$DSBUILD" build "$src" --cache-dir "$PYCACHE" --index-url "$INDEX/simple" -o "oci:$T/img4:latest"
 assert_contains "$err" "python: alpha==2.0 (alpha-2.0-py3-none-any.whl)"
