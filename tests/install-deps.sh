@@ -54,7 +54,7 @@ esac
 
 missing=()
 for p in "${pkgs[@]}"; do
-	if ! dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed; then
+	if [ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)" != installed ]; then
 		missing+=("$p")
 	fi
 done
