@@ -34,17 +34,17 @@ extern "C" {
 /* ---- simple index pages ---------------------------------------------------- */
 
 #define DS_PYINDEX_PAGE_MAX ((size_t)64 << 20) /* one project page */
-#define DS_PYINDEX_FILES_MAX 200000            /* files listed on one page */
-#define DS_PYINDEX_URL_MAX 8192                /* one link */
+#define DS_PYINDEX_FILES_MAX 200000	       /* files listed on one page */
+#define DS_PYINDEX_URL_MAX 8192		       /* one link */
 
 typedef struct ds_pyfile {
-	char *filename;        /* "numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.whl" */
-	char *url;             /* absolute, fragment removed; credentials as given */
-	char sha256[65];       /* hex from the #sha256= fragment or "hashes"; "" unknown */
-	char *requires_python; /* data-requires-python / "requires-python", or NULL */
-	int yanked;            /* PEP 592 */
-	char *yanked_reason;   /* or NULL */
-	int has_metadata;      /* PEP 658 / 714: URL + ".metadata" serves METADATA */
+	char *filename;		  /* "numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.whl" */
+	char *url;		  /* absolute, fragment removed; credentials as given */
+	char sha256[65];	  /* hex from the #sha256= fragment or "hashes"; "" unknown */
+	char *requires_python;	  /* data-requires-python / "requires-python", or NULL */
+	int yanked;		  /* PEP 592 */
+	char *yanked_reason;	  /* or NULL */
+	int has_metadata;	  /* PEP 658 / 714: URL + ".metadata" serves METADATA */
 	char metadata_sha256[65]; /* "" unknown */
 } ds_pyfile;
 
@@ -70,10 +70,10 @@ int ds_pyurl_join(char **out, const char *base, const char *href, ds_error *err)
 /* ---- the stage -------------------------------------------------------------- */
 
 typedef enum {
-	DS_PYDEPS_EV_INFO = 1,   /* text: a step ("reading index http://127.0.0.1:8000/simple") */
-	DS_PYDEPS_EV_RESOLVED,   /* text: "name==version (filename)"; one per package */
-	DS_PYDEPS_EV_DOWNLOAD,   /* done/total bytes */
-	DS_PYDEPS_EV_WARNING,    /* text */
+	DS_PYDEPS_EV_INFO = 1, /* text: a step ("reading index http://127.0.0.1:8000/simple") */
+	DS_PYDEPS_EV_RESOLVED, /* text: "name==version (filename)"; one per package */
+	DS_PYDEPS_EV_DOWNLOAD, /* done/total bytes */
+	DS_PYDEPS_EV_WARNING,  /* text */
 } ds_pydeps_event_type;
 
 typedef struct ds_pydeps_event {
@@ -85,44 +85,47 @@ typedef struct ds_pydeps_event {
 typedef void (*ds_pydeps_event_fn)(void *data, const ds_pydeps_event *ev);
 
 typedef struct ds_pydeps_opts {
-	const char *source_dir;        /* the tree holding requirements.txt / pyproject.toml */
+	const char *source_dir; /* the tree holding requirements.txt / pyproject.toml */
 	/* The target interpreter: from the base image. */
-	const char *python_version;    /* "3.11" (required) */
+	const char *python_version;	 /* "3.11" (required) */
 	const char *python_full_version; /* "3.11.2" or NULL */
-	const char *python;            /* "/usr/bin/python3.11" (required) */
-	const char *platform;          /* OCI platform; NULL = linux/amd64 */
-	const char *glibc;             /* "2.36"; NULL = "2.17" */
+	const char *python;		 /* "/usr/bin/python3.11" (required) */
+	const char *platform;		 /* OCI platform; NULL = linux/amd64 */
+	const char *glibc;		 /* "2.36"; NULL = "2.17" */
 	/* Index configuration; each overrides pip.conf / PIP_* / the files'. */
-	const char *index_url;         /* NULL = from the files, PIP_INDEX_URL, pip.conf */
+	const char *index_url; /* NULL = from the files, PIP_INDEX_URL, pip.conf */
 	const char *const *extra_index_urls;
 	size_t n_extra_index_urls;
 	const char *const *find_links;
 	size_t n_find_links;
 	int no_index;
 	int pre;
-	const char *const *groups;     /* pyproject optional-dependency groups */
+	const char *const *groups; /* pyproject optional-dependency groups */
 	size_t n_groups;
-	const char *lock_out;          /* write a pylock.toml here (NULL: don't) */
-	int64_t mtime;                 /* every entry's mtime */
-	int no_cache;                  /* rebuild the layer even if cached */
-	int parallel;                  /* concurrent downloads; 0 = 8 */
+	const char *lock_out; /* write a pylock.toml here (NULL: don't) */
+	int64_t mtime;	      /* every entry's mtime */
+	int no_cache;	      /* rebuild the layer even if cached */
+	int parallel;	      /* concurrent downloads; 0 = 8 */
 	ds_layer_opts layer;
 	ds_pydeps_event_fn on_event;
 	void *event_data;
 } ds_pydeps_opts;
 
-#define DS_PYDEPS_OPTS_INIT { .mtime = 0, .layer = DS_LAYER_OPTS_INIT }
+#define DS_PYDEPS_OPTS_INIT                                                                        \
+	{                                                                                          \
+		.mtime = 0, .layer = DS_LAYER_OPTS_INIT                                            \
+	}
 
 typedef struct ds_pydeps_result {
-	char *source;          /* "requirements.txt", "pyproject.toml" or "pylock.toml" */
+	char *source; /* "requirements.txt", "pyproject.toml" or "pylock.toml" */
 	ds_layer_info layer;
-	char *created_by;      /* history text */
-	int cached;            /* the layer came from the layer cache */
+	char *created_by; /* history text */
+	int cached;	  /* the layer came from the layer cache */
 	/* [{"name","version","filename","sha256","requested"}...] sorted by
 	 * name, for the metadata label and --json.  No URLs (no credentials). */
 	json_t *packages;
 	size_t n_env;
-	char **env;            /* "VIRTUAL_ENV=/opt/venv"; PATH is the caller's */
+	char **env; /* "VIRTUAL_ENV=/opt/venv"; PATH is the caller's */
 } ds_pydeps_result;
 
 /* The requirement file of a tree, by priority: pylock.toml, then

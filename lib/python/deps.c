@@ -20,14 +20,14 @@
 static void emit(const ds_pydeps_opts *o, ds_pydeps_event_type t, const char *text, uint64_t done,
 		 uint64_t total)
 {
-	ds_pydeps_event ev = { t, text, done, total };
+	ds_pydeps_event ev = {t, text, done, total};
 
 	if (o->on_event)
 		o->on_event(o->event_data, &ev);
 }
 
 static void emitf(const ds_pydeps_opts *o, ds_pydeps_event_type t, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void emitf(const ds_pydeps_opts *o, ds_pydeps_event_type t, const char *fmt, ...)
 {
 	char buf[2048];
@@ -43,7 +43,7 @@ static void emitf(const ds_pydeps_opts *o, ds_pydeps_event_type t, const char *f
 
 int ds_pydeps_detect(const char **out, const char *dir, ds_error *err)
 {
-	static const char *const names[] = { "pylock.toml", "requirements.txt", "pyproject.toml" };
+	static const char *const names[] = {"pylock.toml", "requirements.txt", "pyproject.toml"};
 
 	(void)err;
 	*out = NULL;
@@ -170,7 +170,8 @@ static void read_pipconf(pipconf *c, const char *path)
 			add_words(&c->find_links, v);
 			cont = &c->find_links;
 		} else if (!strcmp(l, "no-index") || !strcmp(l, "no_index")) {
-			c->no_index = !strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes");
+			c->no_index =
+			    !strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes");
 		} else if (!strcmp(l, "pre")) {
 			c->pre = !strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes");
 		}
@@ -189,9 +190,9 @@ static void load_pipconf(pipconf *c)
 	read_pipconf(c, "/etc/xdg/pip/pip.conf");
 	if (home) {
 		_cleanup_free_ char *p1 = ds_xasprintf("%s/.pip/pip.conf", home);
-		_cleanup_free_ char *p2 = xdg && xdg[0] ? ds_xasprintf("%s/pip/pip.conf", xdg)
-							: ds_xasprintf("%s/.config/pip/pip.conf",
-								       home);
+		_cleanup_free_ char *p2 = xdg && xdg[0]
+					      ? ds_xasprintf("%s/pip/pip.conf", xdg)
+					      : ds_xasprintf("%s/.config/pip/pip.conf", home);
 		read_pipconf(c, p1);
 		read_pipconf(c, p2);
 	}
@@ -226,10 +227,10 @@ typedef struct inputs {
 	size_t n_cons;
 	pyroot *cons;
 	size_t n_owned;
-	ds_pyreq **owned;         /* from pyproject.toml */
+	ds_pyreq **owned; /* from pyproject.toml */
 	strv origins;
-	strv direct_links;        /* local wheels named in requirement files */
-	strv lock_hashes;         /* pylock.toml: "sha256:<hex>" per root, "" when none */
+	strv direct_links; /* local wheels named in requirement files */
+	strv lock_hashes;  /* pylock.toml: "sha256:<hex>" per root, "" when none */
 } inputs;
 
 static void inputs_release(inputs *in)
@@ -266,12 +267,13 @@ static int from_reqfile(inputs *in, const ds_pydeps_opts *o, const char *name, d
 			_cleanup_free_ char *l = ds_pyurl_redact(q->link ? q->link : "?");
 			ds_error_set(err, DS_EUNSUPPORTED, "%s: '%s' has no wheel to install (%s)",
 				     origin, q->req->name ? q->req->name : l,
-				     q->editable ? "an editable install" :
-				     q->kind == DS_REQFILE_VCS ? "a version-control checkout" :
-								 "a source tree or archive");
-			return ds_error_hint(err, "build a wheel for it (pip wheel --no-deps -w "
-						  "wheels/ ...) and pass --find-links wheels/ with a "
-						  "plain requirement");
+				     q->editable		 ? "an editable install"
+				     : q->kind == DS_REQFILE_VCS ? "a version-control checkout"
+								 : "a source tree or archive");
+			return ds_error_hint(err,
+					     "build a wheel for it (pip wheel --no-deps -w "
+					     "wheels/ ...) and pass --find-links wheels/ with a "
+					     "plain requirement");
 		}
 		if (q->kind == DS_REQFILE_URL && q->wheel)
 			strv_add(&in->direct_links, q->link);
@@ -313,8 +315,10 @@ static int add_owned_req(inputs *in, const char *text, const char *origin, ds_er
 		return ds_error_wrap(err, "%s", origin);
 	if (q->url) {
 		ds_pyreq_free(q);
-		ds_error_set(err, DS_EUNSUPPORTED, "%s: direct URL requirements are not supported "
-						   "yet", origin);
+		ds_error_set(err, DS_EUNSUPPORTED,
+			     "%s: direct URL requirements are not supported "
+			     "yet",
+			     origin);
 		return ds_error_hint(err, "build or download the wheel into a folder and pass "
 					  "--find-links FOLDER");
 	}
@@ -336,11 +340,13 @@ static int from_pyproject(inputs *in, const ds_pydeps_opts *o, ds_error *err)
 	proj = json_object_get(doc, "project");
 	deps = json_object_get(proj, "dependencies");
 	if (deps && !json_is_array(deps))
-		return ds_error_set(err, DS_EINVAL, "'pyproject.toml': [project].dependencies is "
-						    "not an array");
+		return ds_error_set(err, DS_EINVAL,
+				    "'pyproject.toml': [project].dependencies is "
+				    "not an array");
 	json_array_foreach (deps, i, v) {
 		_cleanup_free_ char *origin = ds_xasprintf("pyproject.toml [project].dependencies "
-							   "item %zu", i + 1);
+							   "item %zu",
+							   i + 1);
 		if (!json_is_string(v))
 			return ds_error_set(err, DS_EINVAL, "%s is not a string", origin);
 		if (add_owned_req(in, json_string_value(v), origin, err) < 0)
@@ -355,14 +361,17 @@ static int from_pyproject(inputs *in, const ds_pydeps_opts *o, ds_error *err)
 			if (ds_pyname_equal(k, o->groups[g]))
 				grp = gv;
 		if (!json_is_array(grp)) {
-			ds_error_set(err, DS_EINVAL, "'pyproject.toml' has no optional-dependencies "
-						     "group '%s'", o->groups[g]);
-			return ds_error_hint(err, "name a group of [project.optional-dependencies]");
+			ds_error_set(err, DS_EINVAL,
+				     "'pyproject.toml' has no optional-dependencies "
+				     "group '%s'",
+				     o->groups[g]);
+			return ds_error_hint(err,
+					     "name a group of [project.optional-dependencies]");
 		}
 		json_array_foreach (grp, i, v) {
 			_cleanup_free_ char *origin = ds_xasprintf(
-				"pyproject.toml [project.optional-dependencies].%s item %zu",
-				o->groups[g], i + 1);
+			    "pyproject.toml [project.optional-dependencies].%s item %zu",
+			    o->groups[g], i + 1);
 			if (!json_is_string(v))
 				return ds_error_set(err, DS_EINVAL, "%s is not a string", origin);
 			if (add_owned_req(in, json_string_value(v), origin, err) < 0)
@@ -396,8 +405,8 @@ static void toml_str(ds_buf *b, const char *s)
 
 /* PEP 751: one [[packages]] per pick with its wheel (URL without
  * credentials) and sha256. */
-static int write_lock(const char *path, const pypick *p, size_t n,
-		      char (*digests)[DS_DIGEST_BUFSZ], const ds_pydeps_opts *o, ds_error *err)
+static int write_lock(const char *path, const pypick *p, size_t n, char (*digests)[DS_DIGEST_BUFSZ],
+		      const ds_pydeps_opts *o, ds_error *err)
 {
 	_cleanup_buf_ ds_buf b = DS_BUF_INIT;
 
@@ -452,8 +461,9 @@ static int from_pylock(inputs *in, const ds_pydeps_opts *o, ds_error *err)
 		if (!name || !ver || !json_is_array(wh) || !json_array_size(wh)) {
 			ds_error_set(err, DS_EUNSUPPORTED, "%s ('%s') has no wheels", origin,
 				     name ? name : "?");
-			return ds_error_hint(err, "only wheels can be installed; regenerate the lock "
-						  "file with wheels only");
+			return ds_error_hint(err,
+					     "only wheels can be installed; regenerate the lock "
+					     "file with wheels only");
 		}
 		text = marker ? ds_xasprintf("%s==%s ; %s", name, ver, marker)
 			      : ds_xasprintf("%s==%s", name, ver);
@@ -466,7 +476,7 @@ static int from_pylock(inputs *in, const ds_pydeps_opts *o, ds_error *err)
 			size_t k;
 			json_array_foreach (wh, k, whl) {
 				const char *x = json_string_value(
-					json_object_get(json_object_get(whl, "hashes"), "sha256"));
+				    json_object_get(json_object_get(whl, "hashes"), "sha256"));
 				if (x && strlen(x) == 64 && !h)
 					h = x;
 			}
@@ -525,25 +535,24 @@ static const pyroot *root_of(const inputs *in, const char *key)
 	return NULL;
 }
 
-int ds_pydeps_build(ds_pydeps_result **out, const ds_pydeps_opts *o, ds_store *store,
-		    ds_error *err)
+int ds_pydeps_build(ds_pydeps_result **out, const ds_pydeps_opts *o, ds_store *store, ds_error *err)
 {
-	inputs in = { 0 };
-	pipconf pc = { 0 };
+	inputs in = {0};
+	pipconf pc = {0};
 	pyindex *ix = NULL;
-	pyindex_opts io = { 0 };
+	pyindex_opts io = {0};
 	ds_pyenv env;
 	ds_pytags *tags = NULL;
-	pyresolve_opts ro = { 0 };
+	pyresolve_opts ro = {0};
 	pypick *picks = NULL;
 	size_t n_picks = 0;
-	char (*digests)[DS_DIGEST_BUFSZ] = NULL;
+	char(*digests)[DS_DIGEST_BUFSZ] = NULL;
 	const ds_pyfile **files = NULL;
 	const char *src = NULL;
-	strv extra = { 0 }, links = { 0 };
+	strv extra = {0}, links = {0};
 	const char *index_url = NULL;
 	int no_index, pre, hash_mode = 0;
-	ds_pytarget tg = { 0 };
+	ds_pytarget tg = {0};
 	_cleanup_buf_ ds_buf key = DS_BUF_INIT;
 	ds_pydeps_result *res = NULL;
 	char *stage = NULL;
@@ -556,8 +565,10 @@ int ds_pydeps_build(ds_pydeps_result **out, const ds_pydeps_opts *o, ds_store *s
 	if (ds_pydeps_detect(&src, o->source_dir, err) < 0)
 		return -1;
 	if (!src)
-		return ds_error_set(err, DS_ENOENT, "no requirements.txt, pyproject.toml or "
-						    "pylock.toml in '%s'", o->source_dir);
+		return ds_error_set(err, DS_ENOENT,
+				    "no requirements.txt, pyproject.toml or "
+				    "pylock.toml in '%s'",
+				    o->source_dir);
 	in.source = ds_xstrdup(src);
 	if (!strcmp(src, "requirements.txt")) {
 		if (from_reqfile(&in, o, "requirements.txt", err) < 0)
@@ -570,8 +581,8 @@ int ds_pydeps_build(ds_pydeps_result **out, const ds_pydeps_opts *o, ds_store *s
 	}
 
 	/* the target */
-	if (ds_pyenv_for_target(&env, o->python_version, o->python_full_version, o->platform,
-				err) < 0)
+	if (ds_pyenv_for_target(&env, o->python_version, o->python_full_version, o->platform, err) <
+	    0)
 		goto out;
 	tg.python = o->python_version;
 	tg.glibc = o->glibc ? o->glibc : "2.17";
@@ -654,9 +665,10 @@ int ds_pydeps_build(ds_pydeps_result **out, const ds_pydeps_opts *o, ds_store *s
 				files[n_unknown++] = picks[i].file;
 		}
 		if (n_unknown) {
-			char (*dg)[DS_DIGEST_BUFSZ] = ds_xcalloc(n_unknown, sizeof(*dg));
-			dl_progress dp = { o };
-			if (pyindex_download(ix, files, n_unknown, store, dg, on_dl, &dp, err) < 0) {
+			char(*dg)[DS_DIGEST_BUFSZ] = ds_xcalloc(n_unknown, sizeof(*dg));
+			dl_progress dp = {o};
+			if (pyindex_download(ix, files, n_unknown, store, dg, on_dl, &dp, err) <
+			    0) {
 				free(dg);
 				goto out;
 			}
@@ -674,9 +686,10 @@ int ds_pydeps_build(ds_pydeps_result **out, const ds_pydeps_opts *o, ds_store *s
 		if (!r || !r->n_hashes) {
 			if (!hash_mode)
 				continue;
-			ds_error_set(err, DS_EINVAL, "hash-checking mode: '%s' %s is needed "
-						     "(a dependency) but not pinned with a "
-						     "hash in '%s'",
+			ds_error_set(err, DS_EINVAL,
+				     "hash-checking mode: '%s' %s is needed "
+				     "(a dependency) but not pinned with a "
+				     "hash in '%s'",
 				     picks[i].key, picks[i].version, src);
 			ds_error_hint(err, "add '%s==%s --hash=%s' to %s", picks[i].key,
 				      picks[i].version, digests[i], src);
@@ -686,8 +699,9 @@ int ds_pydeps_build(ds_pydeps_result **out, const ds_pydeps_opts *o, ds_store *s
 			if (!strcmp(r->hashes[k], digests[i]))
 				ok = 1;
 		if (!ok) {
-			ds_error_set(err, DS_EFORMAT, "'%s' has sha256 %s, which none of the "
-						      "hashes given for '%s' (%s) matches",
+			ds_error_set(err, DS_EFORMAT,
+				     "'%s' has sha256 %s, which none of the "
+				     "hashes given for '%s' (%s) matches",
 				     picks[i].file->filename, ds_digest_hex(digests[i]),
 				     picks[i].key, r->origin);
 			ds_error_hint(err, "check the hashes, or whether the index serves a "
@@ -738,7 +752,7 @@ int ds_pydeps_build(ds_pydeps_result **out, const ds_pydeps_opts *o, ds_store *s
 		goto out;
 	}
 	{
-		dl_progress dp = { o };
+		dl_progress dp = {o};
 		for (size_t i = 0; i < n_picks; i++)
 			files[i] = picks[i].file;
 		if (pyindex_download(ix, files, n_picks, store, digests, on_dl, &dp, err) < 0)
@@ -747,7 +761,7 @@ int ds_pydeps_build(ds_pydeps_result **out, const ds_pydeps_opts *o, ds_store *s
 	{
 		_cleanup_free_ char *anchor = ds_xasprintf("%s/pydeps", ds_store_root(store));
 		ds_layer_writer *w = NULL;
-		pyinstall pi = { o->python_version, o->python, NULL, o->mtime };
+		pyinstall pi = {o->python_version, o->python, NULL, o->mtime};
 		stage = ds_mkdtemp_beside(anchor, err);
 		if (!stage)
 			goto out;

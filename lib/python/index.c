@@ -217,8 +217,8 @@ static char *html_unescape(const char *s, size_t n)
 	static const struct {
 		const char *name;
 		char c;
-	} ents[] = { { "amp;", '&' }, { "lt;", '<' }, { "gt;", '>' }, { "quot;", '"' },
-		     { "apos;", '\'' }, { "#39;", '\'' } };
+	} ents[] = {{"amp;", '&'},  {"lt;", '<'},    {"gt;", '>'},
+		    {"quot;", '"'}, {"apos;", '\''}, {"#39;", '\''}};
 
 	for (size_t i = 0; i < n; i++) {
 		size_t k;
@@ -338,7 +338,10 @@ static void attrs_free(attr *a, size_t n)
 	}
 }
 
-#define ATTR(n) { n, sizeof(n) - 1, NULL, 0 }
+#define ATTR(n)                                                                                    \
+	{                                                                                          \
+		n, sizeof(n) - 1, NULL, 0                                                          \
+	}
 
 /* "sha256=<hex>" in a metadata attribute value. */
 static void metadata_hash(char out[65], const char *v)
@@ -369,7 +372,7 @@ static int parse_html(ds_pyfile_list *out, const char *data, size_t len, const c
 			continue;
 		}
 		if (end - s >= 5 && !strncasecmp(s, "base", 4) && isspace((unsigned char)s[4])) {
-			attr a[] = { ATTR("href") };
+			attr a[] = {ATTR("href")};
 			s = parse_attrs(s + 4, end, a, 1);
 			if (a[0].value) {
 				char *nb = NULL;
@@ -382,8 +385,8 @@ static int parse_html(ds_pyfile_list *out, const char *data, size_t len, const c
 			continue;
 		}
 		if (end - s >= 2 && (s[0] == 'a' || s[0] == 'A') && isspace((unsigned char)s[1])) {
-			attr a[] = { ATTR("href"), ATTR("data-requires-python"), ATTR("data-yanked"),
-				     ATTR("data-core-metadata"), ATTR("data-dist-info-metadata") };
+			attr a[] = {ATTR("href"), ATTR("data-requires-python"), ATTR("data-yanked"),
+				    ATTR("data-core-metadata"), ATTR("data-dist-info-metadata")};
 			size_t na = sizeof(a) / sizeof(a[0]);
 			s = parse_attrs(s + 2, end, a, na);
 			if (a[0].value && a[0].value[0]) {
@@ -440,8 +443,8 @@ static int parse_json(ds_pyfile_list *out, const char *data, size_t len, const c
 	json_array_foreach (files, i, f) {
 		const char *fn = json_string_value(json_object_get(f, "filename"));
 		const char *u = json_string_value(json_object_get(f, "url"));
-		const char *sha = json_string_value(json_object_get(json_object_get(f, "hashes"),
-								    "sha256"));
+		const char *sha =
+		    json_string_value(json_object_get(json_object_get(f, "hashes"), "sha256"));
 		json_t *y = json_object_get(f, "yanked"), *m;
 		const char *rp = json_string_value(json_object_get(f, "requires-python"));
 		char *url = NULL;
@@ -477,7 +480,8 @@ static int parse_json(ds_pyfile_list *out, const char *data, size_t len, const c
 			pf->has_metadata = 1;
 			if (mh && strlen(mh) == 64 && valid_hex(mh, 64))
 				for (int k = 0; k < 65; k++)
-					pf->metadata_sha256[k] = (char)tolower((unsigned char)mh[k]);
+					pf->metadata_sha256[k] =
+					    (char)tolower((unsigned char)mh[k]);
 		}
 	}
 	return 0;
@@ -496,7 +500,7 @@ int ds_pyindex_parse(ds_pyfile_list *out, const char *data, size_t len, int json
 /* ---- the client -------------------------------------------------------------- */
 
 typedef struct cred {
-	char *prefix;   /* "scheme://host[:port]" */
+	char *prefix; /* "scheme://host[:port]" */
 	char *user, *password;
 } cred;
 
@@ -507,9 +511,9 @@ typedef struct project {
 
 struct pyindex {
 	size_t n_indexes;
-	char **indexes;          /* without credentials, ending in '/' */
+	char **indexes; /* without credentials, ending in '/' */
 	size_t n_links;
-	char **links;            /* find-links: absolute folder paths or URLs */
+	char **links; /* find-links: absolute folder paths or URLs */
 	size_t n_creds;
 	cred *creds;
 	size_t n_projects;
@@ -551,8 +555,8 @@ static int add_location(pyindex *ix, const char *url, int is_index, ds_error *er
 	if (is_index) {
 		size_t l = strlen(clean);
 		ix->indexes = ds_xrealloc(ix->indexes, (ix->n_indexes + 1) * sizeof(char *));
-		ix->indexes[ix->n_indexes++] = (l && clean[l - 1] == '/') ? clean
-									: ds_xasprintf("%s/", clean);
+		ix->indexes[ix->n_indexes++] =
+		    (l && clean[l - 1] == '/') ? clean : ds_xasprintf("%s/", clean);
 		if (!(l && clean[l - 1] == '/'))
 			free(clean);
 	} else {
@@ -585,7 +589,8 @@ int pyindex_new(pyindex **out, const pyindex_opts *o, ds_error *err)
 		if (scheme_len(l) > 1) {
 			if (!strncmp(l, "file://", 7)) {
 				char *p = percent_decode(l + 7, strlen(l + 7));
-				ix->links = ds_xrealloc(ix->links, (ix->n_links + 1) * sizeof(char *));
+				ix->links =
+				    ds_xrealloc(ix->links, (ix->n_links + 1) * sizeof(char *));
 				ix->links[ix->n_links++] = p;
 			} else if (add_location(ix, l, 0, err) < 0) {
 				goto fail;
@@ -603,7 +608,6 @@ fail:
 	pyindex_free(ix);
 	return -1;
 }
-
 
 pyindex *pyindex_free(pyindex *ix)
 {
@@ -711,8 +715,7 @@ static CURL *new_handle(const pyindex *ix, const char *url, char *errbuf)
 	return c;
 }
 
-static int transfer_error(CURLcode rc, long status, const char *url, const char *msg,
-			  ds_error *err)
+static int transfer_error(CURLcode rc, long status, const char *url, const char *msg, ds_error *err)
 {
 	_cleanup_free_ char *r = ds_pyurl_redact(url);
 
@@ -728,8 +731,8 @@ static int transfer_error(CURLcode rc, long status, const char *url, const char 
 	if (rc == CURLE_FILE_COULDNT_READ_FILE)
 		return ds_error_set(err, DS_ENOENT, "cannot read '%s'", r);
 	{
-		_cleanup_free_ char *m = ds_pyurl_redact(msg && msg[0] ? msg
-									 : curl_easy_strerror(rc));
+		_cleanup_free_ char *m =
+		    ds_pyurl_redact(msg && msg[0] ? msg : curl_easy_strerror(rc));
 		return ds_error_set(err, DS_ENET, "cannot fetch '%s': %s", r, m);
 	}
 }
@@ -740,7 +743,7 @@ static int get(const pyindex *ix, const char *url, size_t max, ds_buf *out, int 
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct curl_slist *hdr = NULL;
-	sink s = { .buf = out, .max = max };
+	sink s = {.buf = out, .max = max};
 	CURL *c = new_handle(ix, url, errbuf);
 	CURLcode rc;
 	long status = 0;
@@ -781,8 +784,8 @@ int pyindex_get(pyindex *ix, const char *url, size_t max, ds_buf *out, ds_error 
 static int is_dist(const char *fn)
 {
 	size_t l = strlen(fn);
-	return (l > 4 && !strcmp(fn + l - 4, ".whl")) || (l > 7 && !strcmp(fn + l - 7, ".tar.gz")) ||
-	       (l > 4 && !strcmp(fn + l - 4, ".zip"));
+	return (l > 4 && !strcmp(fn + l - 4, ".whl")) ||
+	       (l > 7 && !strcmp(fn + l - 7, ".tar.gz")) || (l > 4 && !strcmp(fn + l - 4, ".zip"));
 }
 
 /* The project key a file name belongs to, or NULL. */
@@ -837,7 +840,7 @@ static int scan_folder(ds_pyfile_list *dst, const char *dir, const char *key, ds
 	if (!d)
 		return ds_error_set_errno(err, errno, "cannot read find-links folder '%s'", dir);
 	while ((e = readdir(d))) {
-		ds_pyfile f = { 0 };
+		ds_pyfile f = {0};
 		if (e->d_name[0] == '.' || !is_dist(e->d_name))
 			continue;
 		f.filename = e->d_name;
@@ -858,7 +861,7 @@ static int ends_with_whl(const char *url)
 
 int pyindex_project(const ds_pyfile_list **out, pyindex *ix, const char *key, ds_error *err)
 {
-	ds_pyfile_list files = { 0 };
+	ds_pyfile_list files = {0};
 
 	for (size_t i = 0; i < ix->n_projects; i++) {
 		if (!strcmp(ix->projects[i].key, key)) {
@@ -869,7 +872,7 @@ int pyindex_project(const ds_pyfile_list **out, pyindex *ix, const char *key, ds
 	for (size_t i = 0; i < ix->n_indexes; i++) {
 		_cleanup_free_ char *url = ds_xasprintf("%s%s/", ix->indexes[i], key);
 		_cleanup_buf_ ds_buf page = DS_BUF_INIT;
-		ds_pyfile_list got = { 0 };
+		ds_pyfile_list got = {0};
 		int json = 0;
 
 		ds_buf_init(&page, DS_PYINDEX_PAGE_MAX);
@@ -879,7 +882,8 @@ int pyindex_project(const ds_pyfile_list **out, pyindex *ix, const char *key, ds
 			ds_pyfile_list_release(&files);
 			return -1;
 		}
-		if (ds_pyindex_parse(&got, page.data ? page.data : "", page.len, json, url, err) < 0) {
+		if (ds_pyindex_parse(&got, page.data ? page.data : "", page.len, json, url, err) <
+		    0) {
 			_cleanup_free_ char *r = ds_pyurl_redact(url);
 			ds_pyfile_list_release(&got);
 			ds_pyfile_list_release(&files);
@@ -904,7 +908,7 @@ int pyindex_project(const ds_pyfile_list **out, pyindex *ix, const char *key, ds
 					return -1;
 				}
 			} else if (stat(l, &st) == 0) {
-				ds_pyfile f = { 0 };
+				ds_pyfile f = {0};
 				_cleanup_free_ char *fn = url_filename(l);
 				f.filename = fn;
 				f.url = ds_xasprintf("file://%s", l);
@@ -912,11 +916,12 @@ int pyindex_project(const ds_pyfile_list **out, pyindex *ix, const char *key, ds
 				free(f.url);
 			} else {
 				ds_pyfile_list_release(&files);
-				return ds_error_set_errno(err, errno, "cannot read find-links '%s'", l);
+				return ds_error_set_errno(err, errno, "cannot read find-links '%s'",
+							  l);
 			}
 		} else if (ends_with_whl(l)) {
 			/* a wheel URL (a requirement "name @ https://.../x.whl") */
-			ds_pyfile f = { 0 };
+			ds_pyfile f = {0};
 			_cleanup_free_ char *u = ds_xstrdup(l);
 			_cleanup_free_ char *fn = NULL;
 			take_fragment(&f, u);
@@ -926,7 +931,7 @@ int pyindex_project(const ds_pyfile_list **out, pyindex *ix, const char *key, ds
 			add_if_project(&files, &f, key, 0);
 		} else {
 			_cleanup_buf_ ds_buf page = DS_BUF_INIT;
-			ds_pyfile_list got = { 0 };
+			ds_pyfile_list got = {0};
 			ds_buf_init(&page, DS_PYINDEX_PAGE_MAX);
 			if (get(ix, l, DS_PYINDEX_PAGE_MAX, &page, NULL, err) < 0 ||
 			    ds_pyindex_parse(&got, page.data ? page.data : "", page.len, 0, l,
@@ -964,13 +969,12 @@ typedef struct dl_job {
 	pthread_mutex_t lock;
 } dl_job;
 
-static int download_one(dl_job *j, const ds_pyfile *f, char digest[DS_DIGEST_BUFSZ],
-			ds_error *err)
+static int download_one(dl_job *j, const ds_pyfile *f, char digest[DS_DIGEST_BUFSZ], ds_error *err)
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
 	char expect[DS_DIGEST_BUFSZ];
 	ds_blob_writer *w = NULL;
-	sink s = { .max = PY_WHEEL_SIZE_MAX, .progress = &j->done, .lock = &j->lock };
+	sink s = {.max = PY_WHEEL_SIZE_MAX, .progress = &j->done, .lock = &j->lock};
 	CURL *c;
 	CURLcode rc;
 	long status = 0;
@@ -1053,8 +1057,13 @@ int pyindex_download(pyindex *ix, const ds_pyfile *const *files, size_t n, ds_st
 		     char (*digests)[DS_DIGEST_BUFSZ], pyindex_progress_fn progress, void *pdata,
 		     ds_error *err)
 {
-	dl_job j = { .ix = ix, .files = files, .n = n, .store = store, .digests = digests,
-		     .progress = progress, .pdata = pdata };
+	dl_job j = {.ix = ix,
+		    .files = files,
+		    .n = n,
+		    .store = store,
+		    .digests = digests,
+		    .progress = progress,
+		    .pdata = pdata};
 	size_t nt = (size_t)ix->parallel < n ? (size_t)ix->parallel : n;
 	pthread_t *t = ds_xcalloc(nt + 1, sizeof(*t));
 	size_t started = 0;

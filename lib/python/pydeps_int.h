@@ -12,8 +12,8 @@
 #include <dsbuild/python.h>
 #include <dsbuild/store.h>
 
-#define PY_METADATA_MAX ((size_t)4 << 20)  /* one METADATA file */
-#define PY_WHEEL_ENTRIES_MAX 200000        /* files in one wheel */
+#define PY_METADATA_MAX ((size_t)4 << 20) /* one METADATA file */
+#define PY_WHEEL_ENTRIES_MAX 200000	  /* files in one wheel */
 #define PY_WHEEL_SIZE_MAX ((uint64_t)8 << 30)
 
 /* ---- index.c -------------------------------------------------------------- */
@@ -21,12 +21,12 @@
 typedef struct pyindex pyindex;
 
 typedef struct pyindex_opts {
-	const char *index_url;          /* NULL: no main index */
-	const char *const *extra;       /* extra index URLs */
+	const char *index_url;	  /* NULL: no main index */
+	const char *const *extra; /* extra index URLs */
 	size_t n_extra;
-	const char *const *find_links;  /* folders (relative to root), file: or http pages */
+	const char *const *find_links; /* folders (relative to root), file: or http pages */
 	size_t n_find_links;
-	const char *root;               /* base of relative find-links */
+	const char *root; /* base of relative find-links */
 	int parallel;
 } pyindex_opts;
 
@@ -52,7 +52,7 @@ typedef struct pymeta {
 	char *version;
 	char *requires_python;
 	size_t n_requires;
-	char **requires;                /* Requires-Dist values */
+	char **requires; /* Requires-Dist values */
 } pymeta;
 
 int pymeta_parse(pymeta *out, const char *data, size_t len, const char *what, ds_error *err);
@@ -61,21 +61,21 @@ void pymeta_release(pymeta *m);
 /* ---- resolve.c ------------------------------------------------------------ */
 
 typedef struct pyroot {
-	ds_pyreq *req;                  /* borrowed */
-	const char *origin;             /* "requirements.txt line 3" */
-	size_t n_hashes;                /* allowed "sha256:<hex>" (hash-checking mode) */
+	ds_pyreq *req;	    /* borrowed */
+	const char *origin; /* "requirements.txt line 3" */
+	size_t n_hashes;    /* allowed "sha256:<hex>" (hash-checking mode) */
 	char *const *hashes;
-	const ds_pyfile *direct;        /* a direct wheel (URL or path), or NULL */
+	const ds_pyfile *direct; /* a direct wheel (URL or path), or NULL */
 } pyroot;
 
 typedef struct pypick {
 	char *key;
 	char *name;
 	char version[DS_PYVER_STRING_MAX];
-	const ds_pyfile *file;          /* borrowed from the index */
+	const ds_pyfile *file; /* borrowed from the index */
 	size_t n_extras;
 	char **extras;
-	int requested;                  /* a top-level requirement */
+	int requested; /* a top-level requirement */
 } pypick;
 
 typedef struct pyresolve_opts {
@@ -85,7 +85,7 @@ typedef struct pyresolve_opts {
 	int hash_checking;
 	size_t n_constraints;
 	const pyroot *constraints;
-	ds_store *store;                /* wheels downloaded for their metadata */
+	ds_store *store; /* wheels downloaded for their metadata */
 } pyresolve_opts;
 
 /* Picks one version of every project the roots need.  *out sorted by key. */
@@ -96,9 +96,9 @@ void pypicks_free(pypick *p, size_t n);
 /* ---- wheel.c / venv.c ----------------------------------------------------- */
 
 typedef struct pyinstall {
-	const char *python_version;     /* "3.11" */
-	const char *python;             /* "/usr/bin/python3.11" */
-	const char *stage;              /* scratch folder for the unpacked tree */
+	const char *python_version; /* "3.11" */
+	const char *python;	    /* "/usr/bin/python3.11" */
+	const char *stage;	    /* scratch folder for the unpacked tree */
 	int64_t mtime;
 } pyinstall;
 

@@ -42,7 +42,7 @@ void pymeta_release(pymeta *m)
  * with whitespace. */
 int pymeta_parse(pymeta *out, const char *data, size_t len, const char *what, ds_error *err)
 {
-	pymeta m = { 0 };
+	pymeta m = {0};
 	const char *p = data, *end = data + len;
 
 	while (p < end) {
@@ -83,7 +83,8 @@ int pymeta_parse(pymeta *out, const char *data, size_t len, const char *what, ds
 		} else if (klen == 13 && !strncasecmp(colon - 13, "Requires-Dist", 13)) {
 			if (m.n_requires >= 10000) {
 				pymeta_release(&m);
-				return ds_error_set(err, DS_ENOMEM, "%s: too many Requires-Dist", what);
+				return ds_error_set(err, DS_ENOMEM, "%s: too many Requires-Dist",
+						    what);
 			}
 			m.requires = ds_xrealloc(m.requires, (m.n_requires + 1) * sizeof(char *));
 			m.requires[m.n_requires++] = TAKE_PTR(val);
@@ -123,7 +124,8 @@ static int wheel_metadata(ds_buf *out, const char *path, const char *what, ds_er
 			char buf[16384];
 			la_ssize_t got = archive_read_data(a, buf, sizeof(buf));
 			if (got < 0) {
-				ds_error_set(err, DS_EFORMAT, "%s: %s", what, archive_error_string(a));
+				ds_error_set(err, DS_EFORMAT, "%s: %s", what,
+					     archive_error_string(a));
 				archive_read_free(a);
 				return -1;
 			}
@@ -139,7 +141,8 @@ static int wheel_metadata(ds_buf *out, const char *path, const char *what, ds_er
 	}
 	archive_read_free(a);
 	if (!found)
-		return ds_error_set(err, DS_EFORMAT, "%s: no .dist-info/METADATA in the wheel", what);
+		return ds_error_set(err, DS_EFORMAT, "%s: no .dist-info/METADATA in the wheel",
+				    what);
 	return 0;
 }
 
@@ -148,8 +151,8 @@ static int wheel_metadata(ds_buf *out, const char *path, const char *what, ds_er
 typedef struct cand {
 	ds_pyver ver;
 	char vtext[DS_PYVER_STRING_MAX];
-	const ds_pyfile *file;   /* best wheel for the target */
-	int yanked;              /* every wheel of this version is yanked */
+	const ds_pyfile *file; /* best wheel for the target */
+	int yanked;	       /* every wheel of this version is yanked */
 	int loaded;
 	pymeta meta;
 	size_t n_deps;
@@ -160,15 +163,15 @@ typedef struct proj {
 	char *key;
 	int loaded;
 	size_t n;
-	cand *c;                 /* newest first */
-	size_t n_files;          /* files listed, for messages */
-	char *source_only;       /* newest version with only source archives, or NULL */
+	cand *c;	   /* newest first */
+	size_t n_files;	   /* files listed, for messages */
+	char *source_only; /* newest version with only source archives, or NULL */
 } proj;
 
 typedef struct need {
 	char *key;
 	const ds_pyreq *req;
-	char *origin;            /* "requirements.txt line 3" or "scikit-learn 1.5" */
+	char *origin; /* "requirements.txt line 3" or "scikit-learn 1.5" */
 	int is_root;
 	const pyroot *root;
 } need;
@@ -178,7 +181,7 @@ typedef struct pin {
 	cand *c;
 	size_t n_extras;
 	char **extras;
-	size_t need;             /* the need that chose it */
+	size_t need; /* the need that chose it */
 } pin;
 
 typedef struct R {
@@ -193,9 +196,9 @@ typedef struct R {
 	size_t n_pins;
 	pin *pins;
 	size_t steps;
-	ds_error conflict;       /* the first conflict met */
+	ds_error conflict; /* the first conflict met */
 	int have_conflict;
-	ds_error *err;           /* a hard error (network ...) */
+	ds_error *err; /* a hard error (network ...) */
 	int hard;
 } R;
 
@@ -340,7 +343,7 @@ static int load_cand(R *r, proj *p, cand *c)
 		return -1;
 	for (size_t i = 0; i < c->meta.n_requires; i++) {
 		ds_pyreq *q = NULL;
-		if (ds_pyreq_parse(&q, c->meta.requires[i], r->err) < 0)
+		if (ds_pyreq_parse(&q, c->meta.requires[i], r -> err) < 0)
 			return ds_error_wrap(r->err, "%s %s: Requires-Dist", p->key, c->vtext);
 		c->deps = ds_xrealloc(c->deps, (c->n_deps + 1) * sizeof(*c->deps));
 		c->deps[c->n_deps++] = q;
@@ -371,7 +374,7 @@ static void push_need(R *r, const char *key, const ds_pyreq *q, char *origin, co
 		r->cap_needs = r->cap_needs ? r->cap_needs * 2 : 64;
 		r->needs = ds_xrealloc(r->needs, r->cap_needs * sizeof(*r->needs));
 	}
-	r->needs[r->n_needs++] = (need){ ds_xstrdup(key), q, origin, root != NULL, root };
+	r->needs[r->n_needs++] = (need){ds_xstrdup(key), q, origin, root != NULL, root};
 }
 
 static void pop_needs(R *r, size_t to)
@@ -422,8 +425,10 @@ static void conflict2(R *r, const need *a, const need *b)
 	pa = phrase(a);
 	pb = phrase(b);
 	ds_error_set(&r->conflict, DS_EINVAL, "%s, but %s", pa, pb);
-	ds_error_hint(&r->conflict, "relax one of the two requirements so that one version of "
-				    "'%s' satisfies both", a->key);
+	ds_error_hint(&r->conflict,
+		      "relax one of the two requirements so that one version of "
+		      "'%s' satisfies both",
+		      a->key);
 	r->have_conflict = 1;
 }
 
@@ -455,8 +460,8 @@ static int push_deps(R *r, proj *p, cand *c, char *const *extras, size_t n_extra
 		if (r->n_needs >= RESOLVE_NEEDS_MAX)
 			return ds_error_set(r->err, DS_ENOMEM, "more than %d requirements",
 					    RESOLVE_NEEDS_MAX);
-		push_need(r, c->deps[i]->key, c->deps[i],
-			  ds_xasprintf("%s %s", p->key, c->vtext), NULL);
+		push_need(r, c->deps[i]->key, c->deps[i], ds_xasprintf("%s %s", p->key, c->vtext),
+			  NULL);
 	}
 	return 0;
 }
@@ -624,8 +629,8 @@ static int step(R *r, size_t i)
 			if (direct && strcmp(c->file->url, direct->root->direct->url))
 				continue;
 			for (size_t m = 0; m < r->n_needs; m++)
-				if (!strcmp(r->needs[m].key, n->key) && !hash_allowed(&r->needs[m],
-										      c->file))
+				if (!strcmp(r->needs[m].key, n->key) &&
+				    !hash_allowed(&r->needs[m], c->file))
 					hashes_ok = 0;
 			if (!hashes_ok) {
 				if (!hash_refused)
@@ -653,13 +658,15 @@ static int step(R *r, size_t i)
 				free(kp);
 			}
 			if (hash_refused) {
-				ds_error_set(&r->conflict, DS_EFORMAT,
-					     "'%s' (sha256 %s) matches none of the --hash values of "
-					     "'%s' (%s)",
-					     hash_refused->file->filename, hash_refused->file->sha256,
-					     n->key, n->origin);
-				ds_error_hint(&r->conflict, "check the --hash values, or whether the "
-							    "index serves a different file");
+				ds_error_set(
+				    &r->conflict, DS_EFORMAT,
+				    "'%s' (sha256 %s) matches none of the --hash values of "
+				    "'%s' (%s)",
+				    hash_refused->file->filename, hash_refused->file->sha256,
+				    n->key, n->origin);
+				ds_error_hint(&r->conflict,
+					      "check the --hash values, or whether the "
+					      "index serves a different file");
 				r->have_conflict = 1;
 			} else if (other) {
 				conflict2(r, n, other);
@@ -675,27 +682,32 @@ static int step(R *r, size_t i)
 					ds_error_set(&r->conflict, DS_ENOENT,
 						     "no package '%s' on the index (%s)", n->key,
 						     n->origin);
-					ds_error_hint(&r->conflict, "check the name, --index-url and "
-								    "--find-links");
+					ds_error_hint(&r->conflict,
+						      "check the name, --index-url and "
+						      "--find-links");
 				} else if (!p->n) {
 					ds_error_set(&r->conflict, DS_EUNSUPPORTED,
 						     "'%s' (%s) has no wheel for the target "
 						     "interpreter%s%s",
 						     n->key, n->origin,
 						     p->source_only ? "; it offers only a source "
-								      "archive for " : "",
+								      "archive for "
+								    : "",
 						     p->source_only ? p->source_only : "");
-					ds_error_hint(&r->conflict,
-						      "build a wheel for it (pip wheel) and pass "
-						      "--find-links DIR, or pick a version with a wheel "
-						      "for this Python and platform");
+					ds_error_hint(
+					    &r->conflict,
+					    "build a wheel for it (pip wheel) and pass "
+					    "--find-links DIR, or pick a version with a wheel "
+					    "for this Python and platform");
 				} else {
-					ds_error_set(&r->conflict, DS_EINVAL,
-						     "no version of '%s' matches %s (%s); the index has "
-						     "wheels for %s",
-						     n->key, t, n->origin, av.data ? av.data : "none");
-					ds_error_hint(&r->conflict, "change the version specifier%s",
-						      r->o->pre ? "" : ", or pass --pre for pre-releases");
+					ds_error_set(
+					    &r->conflict, DS_EINVAL,
+					    "no version of '%s' matches %s (%s); the index has "
+					    "wheels for %s",
+					    n->key, t, n->origin, av.data ? av.data : "none");
+					ds_error_hint(
+					    &r->conflict, "change the version specifier%s",
+					    r->o->pre ? "" : ", or pass --pre for pre-releases");
 				}
 				r->have_conflict = 1;
 			}
@@ -729,7 +741,7 @@ static int pick_cmp(const void *a, const void *b)
 int pyresolve(pypick **out, size_t *n_out, pyindex *ix, const pyroot *roots, size_t n_roots,
 	      const pyresolve_opts *o, ds_error *err)
 {
-	R r = { .ix = ix, .o = o, .roots = roots, .n_roots = n_roots, .err = err };
+	R r = {.ix = ix, .o = o, .roots = roots, .n_roots = n_roots, .err = err};
 	pypick *picks = NULL;
 	size_t n = 0;
 	int rc;
@@ -754,7 +766,8 @@ int pyresolve(pypick **out, size_t *n_out, pyindex *ix, const pyroot *roots, siz
 			if (err)
 				*err = r.conflict;
 		} else {
-			ds_error_set(err, DS_EINVAL, "the requirements cannot be satisfied together");
+			ds_error_set(err, DS_EINVAL,
+				     "the requirements cannot be satisfied together");
 		}
 		rc = -1;
 		goto out;

@@ -20,8 +20,8 @@
 int pyvenv_create(const pyinstall *in, ds_error *err)
 {
 	_cleanup_free_ char *venv = ds_xasprintf("%s%s", in->stage, DS_PYVENV_PREFIX);
-	_cleanup_free_ char *site = ds_xasprintf("%s/lib/python%s/site-packages", venv,
-						 in->python_version);
+	_cleanup_free_ char *site =
+	    ds_xasprintf("%s/lib/python%s/site-packages", venv, in->python_version);
 	_cleanup_free_ char *bin = ds_xasprintf("%s/bin", venv);
 	_cleanup_free_ char *inc = ds_xasprintf("%s/include", venv);
 	_cleanup_free_ char *cfg = ds_xasprintf("%s/pyvenv.cfg", venv);
@@ -32,11 +32,11 @@ int pyvenv_create(const pyinstall *in, ds_error *err)
 	const struct {
 		const char *name;
 		const char *target;
-	} links[] = { { "python", pyx }, { "python3", pyx }, { pyx, in->python } };
+	} links[] = {{"python", pyx}, {"python3", pyx}, {pyx, in->python}};
 
 	if (in->python[0] != '/' || !slash)
-		return ds_error_set(err, DS_EINVAL, "the base's Python '%s' is not an absolute path",
-				    in->python);
+		return ds_error_set(err, DS_EINVAL,
+				    "the base's Python '%s' is not an absolute path", in->python);
 	*slash = '\0';
 	if (ds_mkdir_p(site, 0755, err) < 0 || ds_mkdir_p(bin, 0755, err) < 0 ||
 	    ds_mkdir_p(inc, 0755, err) < 0)
@@ -63,8 +63,8 @@ int pyvenv_create(const pyinstall *in, ds_error *err)
 }
 
 typedef struct ent {
-	char *path;  /* layer path, no leading '/' */
-	char type;   /* 'd', 'f', 'l' */
+	char *path; /* layer path, no leading '/' */
+	char type;  /* 'd', 'f', 'l' */
 	mode_t mode;
 	uint64_t size;
 } ent;
@@ -132,10 +132,10 @@ static int ent_cmp(const void *a, const void *b)
 
 int pyvenv_write_layer(const pyinstall *in, ds_layer_writer *w, ds_error *err)
 {
-	ents es = { 0 };
+	ents es = {0};
 	_cleanup_free_ char *top = ds_xasprintf("%s%s", in->stage, DS_PYVENV_PREFIX);
 	int rc = -1;
-	ds_layer_entry le = { .uid = 0, .gid = 0, .mtime = in->mtime };
+	ds_layer_entry le = {.uid = 0, .gid = 0, .mtime = in->mtime};
 
 	/* the parents of the prefix first: "opt", "opt/venv" */
 	{

@@ -31,8 +31,7 @@
 #define WHEEL_PATH_MAX 1024
 #define SCRIPT_MAX ((size_t)16 << 20)
 
-static const char b64url[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /* "sha256=<urlsafe base64, no padding>" of a 32-byte digest */
 static void record_hash(char out[64], const unsigned char d[32])
@@ -79,7 +78,7 @@ static void sha_raw(const void *data, size_t len, unsigned char out[32])
 }
 
 typedef struct installed {
-	char *rel;          /* path relative to site-packages, as RECORD writes it */
+	char *rel; /* path relative to site-packages, as RECORD writes it */
 	char hash[64];
 	uint64_t size;
 } installed;
@@ -91,17 +90,17 @@ typedef struct record_line {
 
 typedef struct W {
 	const pyinstall *in;
-	const char *wheel;        /* file name, for messages */
-	char *venv;               /* stage/opt/venv */
-	char *site_rel;           /* lib/python3.11/site-packages */
-	char *distinfo;           /* "numpy-1.26.4.dist-info" */
-	char *data;               /* "numpy-1.26.4.data" */
-	char *name;               /* project name from the file name */
+	const char *wheel; /* file name, for messages */
+	char *venv;	   /* stage/opt/venv */
+	char *site_rel;	   /* lib/python3.11/site-packages */
+	char *distinfo;	   /* "numpy-1.26.4.dist-info" */
+	char *data;	   /* "numpy-1.26.4.data" */
+	char *name;	   /* project name from the file name */
 	size_t n_inst;
 	installed *inst;
 	size_t n_seen;
-	installed *seen;          /* wheel path + hash of what the zip holds */
-	ds_buf record;            /* the wheel's RECORD */
+	installed *seen; /* wheel path + hash of what the zip holds */
+	ds_buf record;	 /* the wheel's RECORD */
 	ds_buf entry_points;
 	ds_error *err;
 } W;
@@ -148,7 +147,8 @@ static char *destination(W *w, const char *path, int *is_script, ds_error *err)
 		const char *sub = strchr(rest, '/');
 		size_t kl = sub ? (size_t)(sub - rest) : strlen(rest);
 		if (!sub || !sub[1]) {
-			ds_error_set(err, DS_EFORMAT, "'%s': unexpected entry '%s'", w->wheel, path);
+			ds_error_set(err, DS_EFORMAT, "'%s': unexpected entry '%s'", w->wheel,
+				     path);
 			return NULL;
 		}
 		sub++;
@@ -207,8 +207,9 @@ static int write_new(W *w, const char *rel, const void *data, size_t len, mode_t
 	fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0) {
 		if (errno == EEXIST) {
-			ds_error_set(w->err, DS_EINVAL, "'%s' installs '%s%s', which another "
-							"package installs too",
+			ds_error_set(w->err, DS_EINVAL,
+				     "'%s' installs '%s%s', which another "
+				     "package installs too",
 				     w->wheel, DS_PYVENV_PREFIX "/", rel);
 			return ds_error_hint(w->err, "remove one of the two packages from the "
 						     "requirements");
@@ -239,8 +240,9 @@ static int copy_entry(W *w, struct archive *a, const char *rel, mode_t mode, uns
 	fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0) {
 		if (errno == EEXIST) {
-			ds_error_set(w->err, DS_EINVAL, "'%s' installs '%s/%s', which another "
-							"package installs too",
+			ds_error_set(w->err, DS_EINVAL,
+				     "'%s' installs '%s/%s', which another "
+				     "package installs too",
 				     w->wheel, DS_PYVENV_PREFIX, rel);
 			return ds_error_hint(w->err, "remove one of the two packages from the "
 						     "requirements");
@@ -267,10 +269,10 @@ static int copy_entry(W *w, struct archive *a, const char *rel, mode_t mode, uns
 		if (*size > PY_WHEEL_SIZE_MAX || ds_write_all(fd, buf, (size_t)n, p, w->err) < 0) {
 			ds_sha256_release(&c);
 			close(fd);
-			return *size > PY_WHEEL_SIZE_MAX ? ds_error_set(w->err, DS_ENOMEM,
-									"'%s': entry too large",
-									w->wheel)
-							 : -1;
+			return *size > PY_WHEEL_SIZE_MAX
+				   ? ds_error_set(w->err, DS_ENOMEM, "'%s': entry too large",
+						  w->wheel)
+				   : -1;
 		}
 	}
 	ds_sha256_final(&c, dg);
@@ -379,7 +381,7 @@ static int verify_record(W *w)
 	while (p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 		size_t len = (size_t)((eol ? eol : end) - p);
-		char *f[3] = { NULL, NULL, NULL };
+		char *f[3] = {NULL, NULL, NULL};
 		if (len && p[len - 1] == '\r')
 			len--;
 		if (len) {
@@ -406,18 +408,19 @@ static int verify_record(W *w)
 				continue;
 			found = 1;
 			if (!lines[k].hash[0]) {
-				ds_error_set(w->err, DS_EFORMAT, "'%s': RECORD has no hash for '%s'",
-					     w->wheel, s->rel);
+				ds_error_set(w->err, DS_EFORMAT,
+					     "'%s': RECORD has no hash for '%s'", w->wheel, s->rel);
 				goto out;
 			}
 			if (strncmp(lines[k].hash, "sha256=", 7))
 				continue; /* another algorithm: not checked */
 			if (strcmp(lines[k].hash, s->hash)) {
 				ds_error_set(w->err, DS_EFORMAT,
-					     "'%s': '%s' does not match its hash in RECORD", w->wheel,
-					     s->rel);
-				ds_error_hint(w->err, "the wheel is corrupt or was modified; rebuild or "
-						      "re-download it");
+					     "'%s': '%s' does not match its hash in RECORD",
+					     w->wheel, s->rel);
+				ds_error_hint(w->err,
+					      "the wheel is corrupt or was modified; rebuild or "
+					      "re-download it");
 				goto out;
 			}
 		}
@@ -503,8 +506,8 @@ static int install_entry_points(W *w)
 		attr = ds_xstrdup(trim(colon + 1));
 		if (!valid_ident_path(mod, 1) || !valid_ident_path(attr, 1))
 			return ds_error_set(w->err, DS_EFORMAT,
-					    "'%s': invalid entry point '%s = %s:%s'", w->wheel, name,
-					    mod, attr);
+					    "'%s': invalid entry point '%s = %s:%s'", w->wheel,
+					    name, mod, attr);
 		first = ds_xstrndup(attr, strcspn(attr, "."));
 		body = ds_xasprintf("#!" DS_PYVENV_PREFIX "/bin/python\n"
 				    "# -*- coding: utf-8 -*-\n"
@@ -593,7 +596,7 @@ static void w_release(W *w)
 int pywheel_install(const pyinstall *in, const char *path, const char *filename, int requested,
 		    ds_error *err)
 {
-	W w = { .in = in, .wheel = filename, .err = err };
+	W w = {.in = in, .wheel = filename, .err = err};
 	ds_pywheel_name *wn = NULL;
 	struct archive *a = NULL;
 	struct archive_entry *e;
@@ -641,7 +644,8 @@ int pywheel_install(const pyinstall *in, const char *path, const char *filename,
 		if (ftype == AE_IFDIR)
 			continue;
 		if (ftype != AE_IFREG) {
-			ds_error_set(err, DS_EFORMAT, "'%s': '%s' is not a regular file", filename, p);
+			ds_error_set(err, DS_EFORMAT, "'%s': '%s' is not a regular file", filename,
+				     p);
 			goto out;
 		}
 		/* the dist-info folder is the one holding WHEEL */
@@ -668,7 +672,8 @@ int pywheel_install(const pyinstall *in, const char *path, const char *filename,
 						goto out;
 					ds_buf_add(&w.entry_points, ep.data ? ep.data : "", ep.len);
 					dest = ds_xasprintf("%s/%s", w.site_rel, p);
-					if (write_new(&w, dest, ep.data ? ep.data : "", ep.len, 0644) < 0)
+					if (write_new(&w, dest, ep.data ? ep.data : "", ep.len,
+						      0644) < 0)
 						goto out;
 					sha_raw(ep.data ? ep.data : "", ep.len, d);
 					seen_add(&w, p, d);

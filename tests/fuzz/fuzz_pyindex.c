@@ -27,9 +27,9 @@ static int hex64_or_empty(const char *s)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *bases[] = { "http://127.0.0.1:8000/simple/pkg/", "https://h/",
-				       "http://u:p@h/a/b", "file:///srv/idx/simple/x/" };
-	ds_pyfile_list l = { 0 };
+	static const char *bases[] = {"http://127.0.0.1:8000/simple/pkg/", "https://h/",
+				      "http://u:p@h/a/b", "file:///srv/idx/simple/x/"};
+	ds_pyfile_list l = {0};
 	ds_error err = DS_ERROR_INIT;
 	int json;
 	const char *base;

@@ -14,17 +14,17 @@
 typedef struct tw_file {
 	const char *path;
 	const char *data;
-	int mode;           /* 0 = 0644 */
-	int bad_hash;       /* RECORD gets a wrong hash for it */
-	int unlisted;       /* not in RECORD */
+	int mode;     /* 0 = 0644 */
+	int bad_hash; /* RECORD gets a wrong hash for it */
+	int unlisted; /* not in RECORD */
 } tw_file;
 
 static void tw_record_hash(char *out, size_t outsz, const char *data, size_t len)
 {
 	static const char b64[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	char d[DS_DIGEST_BUFSZ];
-	unsigned char raw[33] = { 0 };
+	unsigned char raw[33] = {0};
 	char *p = out;
 
 	ds_sha256_buf(data, len, d, NULL);

@@ -21,8 +21,8 @@ static ds_pytags *tags;
 static void wheel(const char *name, const char *ver, const char *tag, const char *r1,
 		  const char *r2)
 {
-	const char *reqs[] = { r1, r2, NULL };
-	tw_file f = { "pkg_x/__init__.py", "", 0, 0, 0 };
+	const char *reqs[] = {r1, r2, NULL};
+	tw_file f = {"pkg_x/__init__.py", "", 0, 0, 0};
 	char d[512];
 
 	snprintf(d, sizeof(d), "%s/%s", dir, "links");
@@ -38,14 +38,14 @@ typedef struct result {
 
 static result resolve(const char *const *reqs, const char *const *cons, int pre)
 {
-	result res = { 0 };
+	result res = {0};
 	pyindex *ix = NULL;
 	char links[512];
-	const char *fl[] = { links };
-	pyindex_opts io = { 0 };
-	pyresolve_opts ro = { 0 };
-	pyroot roots[16] = { 0 }, cr[16] = { 0 };
-	ds_pyreq *owned[32] = { 0 };
+	const char *fl[] = {links};
+	pyindex_opts io = {0};
+	pyresolve_opts ro = {0};
+	pyroot roots[16] = {0}, cr[16] = {0};
+	ds_pyreq *owned[32] = {0};
 	char origins[32][64];
 	size_t n = 0, nc = 0, no = 0;
 	pypick *picks = NULL;
@@ -97,11 +97,11 @@ static result resolve(const char *const *reqs, const char *const *cons, int pre)
 	return res;
 }
 
-#define R(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#define R(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 int main(void)
 {
-	ds_pytarget t = { "3.11", "2.36", NULL, "x86_64" };
+	ds_pytarget t = {"3.11", "2.36", NULL, "x86_64"};
 	result r;
 
 	snprintf(dir, sizeof(dir), "/tmp/ds-test-resolve.%d", (int)getpid());
@@ -162,8 +162,9 @@ int main(void)
 
 	r = resolve(R("scikit-learn", "numpy==1.21"), NULL, 0);
 	ok(r.rc < 0 && r.err.code == DS_EINVAL, "conflict is an error");
-	is_str(r.err.msg, "scikit-learn 1.5 requires numpy>=1.22, but requirements.txt line 2 asks "
-			  "for numpy==1.21",
+	is_str(r.err.msg,
+	       "scikit-learn 1.5 requires numpy>=1.22, but requirements.txt line 2 asks "
+	       "for numpy==1.21",
 	       "the conflict names both sides");
 	ok(strstr(r.err.hint, "numpy") != NULL, "hint names the project: %s", r.err.hint);
 

@@ -41,7 +41,7 @@ static int install(const char *stage, const char *name, const char *ver, const t
 		   size_t n, int requested, ds_error *err)
 {
 	char path[4096], fn[512];
-	pyinstall in = { "3.11", "/usr/bin/python3.11", stage, 0 };
+	pyinstall in = {"3.11", "/usr/bin/python3.11", stage, 0};
 
 	tw_wheel(dir, name, ver, "py3-none-any", NULL, files, n, path, sizeof(path));
 	snprintf(fn, sizeof(fn), "%s-%s-py3-none-any.whl", name, ver);
@@ -60,13 +60,13 @@ int main(void)
 	snprintf(stage, sizeof(stage), "%s/stage", dir);
 	snprintf(site, sizeof(site), "%s/opt/venv/lib/python3.11/site-packages", stage);
 	{
-		pyinstall in = { "3.11", "/usr/bin/python3.11", stage, 0 };
+		pyinstall in = {"3.11", "/usr/bin/python3.11", stage, 0};
 		char l[4096], t[4096];
 		ssize_t n;
 		ok(pyvenv_create(&in, &err) == 0, "venv skeleton: %s", err.msg);
 		s = slurp2(stage, "/opt/venv/pyvenv.cfg");
 		ok(s && strstr(s, "home = /usr/bin\n") && strstr(s, "version = 3.11\n") &&
-			   strstr(s, "include-system-site-packages = false\n"),
+		       strstr(s, "include-system-site-packages = false\n"),
 		   "pyvenv.cfg: %s", s ? s : "(none)");
 		snprintf(l, sizeof(l), "%s/opt/venv/bin/python3.11", stage);
 		n = readlink(l, t, sizeof(t) - 1);
@@ -77,16 +77,17 @@ int main(void)
 	}
 	{
 		tw_file f[] = {
-			{ "good/__init__.py", "X = 1\n", 0, 0, 0 },
-			{ "good/tool.bin", "exec", 0755, 0, 0 },
-			{ "good-1.0.data/scripts/good-run", "#!python\nprint('hi')\n", 0755, 0, 0 },
-			{ "good-1.0.data/scripts/plain.sh", "#!/bin/sh\necho hi\n", 0755, 0, 0 },
-			{ "good-1.0.data/headers/good.h", "int x;\n", 0, 0, 0 },
-			{ "good-1.0.data/data/share/good/x.txt", "data\n", 0, 0, 0 },
-			{ "good-1.0.data/platlib/good_ext.so", "ELF", 0755, 0, 0 },
-			{ "good-1.0.dist-info/entry_points.txt",
-			  "[console_scripts]\ngood-cli = good.cli:main.run [extra]\n"
-			  "[gui_scripts]\ngood-gui=good:gui\n[good.plugins]\nx = y:z\n", 0, 0, 0 },
+		    {"good/__init__.py", "X = 1\n", 0, 0, 0},
+		    {"good/tool.bin", "exec", 0755, 0, 0},
+		    {"good-1.0.data/scripts/good-run", "#!python\nprint('hi')\n", 0755, 0, 0},
+		    {"good-1.0.data/scripts/plain.sh", "#!/bin/sh\necho hi\n", 0755, 0, 0},
+		    {"good-1.0.data/headers/good.h", "int x;\n", 0, 0, 0},
+		    {"good-1.0.data/data/share/good/x.txt", "data\n", 0, 0, 0},
+		    {"good-1.0.data/platlib/good_ext.so", "ELF", 0755, 0, 0},
+		    {"good-1.0.dist-info/entry_points.txt",
+		     "[console_scripts]\ngood-cli = good.cli:main.run [extra]\n"
+		     "[gui_scripts]\ngood-gui=good:gui\n[good.plugins]\nx = y:z\n",
+		     0, 0, 0},
 		};
 		ok(install(stage, "good", "1.0", f, sizeof(f) / sizeof(f[0]), 1, &err) == 0,
 		   "good wheel installs: %s", err.msg);
@@ -109,7 +110,8 @@ int main(void)
 		is_str(s, "ELF", ".data/platlib into site-packages");
 		s = slurp2(stage, "/opt/venv/bin/good-cli");
 		ok(s && !strncmp(s, "#!/opt/venv/bin/python\n", 23) &&
-			   strstr(s, "from good.cli import main\n") && strstr(s, "sys.exit(main.run())"),
+		       strstr(s, "from good.cli import main\n") &&
+		       strstr(s, "sys.exit(main.run())"),
 		   "console script: %s", s ? s : "(none)");
 		s = slurp2(stage, "/opt/venv/bin/good-gui");
 		ok(s && strstr(s, "from good import gui\n"), "gui script");
@@ -121,56 +123,57 @@ int main(void)
 		is_str(s, "", "REQUESTED for a top-level requirement");
 		s = slurp2(site, "/good-1.0.dist-info/RECORD");
 		ok(s && strstr(s, "../../../bin/good-run,sha256=") &&
-			   strstr(s, "../../../bin/good-cli,sha256=") &&
-			   strstr(s, "good/__init__.py,sha256=") &&
-			   strstr(s, "good-1.0.dist-info/INSTALLER,sha256=") &&
-			   strstr(s, "good-1.0.dist-info/RECORD,,\n") &&
-			   !strstr(s, "good-1.0.data/"),
+		       strstr(s, "../../../bin/good-cli,sha256=") &&
+		       strstr(s, "good/__init__.py,sha256=") &&
+		       strstr(s, "good-1.0.dist-info/INSTALLER,sha256=") &&
+		       strstr(s, "good-1.0.dist-info/RECORD,,\n") && !strstr(s, "good-1.0.data/"),
 		   "RECORD rewritten with installed paths:\n%s", s ? s : "(none)");
 	}
 	{
-		tw_file f[] = { { "dep/__init__.py", "", 0, 0, 0 } };
+		tw_file f[] = {{"dep/__init__.py", "", 0, 0, 0}};
 		ok(install(stage, "dep", "1.0", f, 1, 0, &err) == 0, "dependency installs");
 		ok(!slurp2(site, "/dep-1.0.dist-info/REQUESTED"), "no REQUESTED for a dependency");
 	}
 	{
-		tw_file f[] = { { "bad/__init__.py", "X = 1\n", 0, 1, 0 } };
+		tw_file f[] = {{"bad/__init__.py", "X = 1\n", 0, 1, 0}};
 		ok(install(stage, "bad", "1.0", f, 1, 0, &err) < 0 && err.code == DS_EFORMAT &&
-			   strstr(err.msg, "'bad/__init__.py' does not match its hash in RECORD"),
+		       strstr(err.msg, "'bad/__init__.py' does not match its hash in RECORD"),
 		   "RECORD hash mismatch refused: %s", err.msg);
 	}
 	{
-		tw_file f[] = { { "unl/__init__.py", "X = 1\n", 0, 0, 1 } };
+		tw_file f[] = {{"unl/__init__.py", "X = 1\n", 0, 0, 1}};
 		ok(install(stage, "unl", "1.0", f, 1, 0, &err) < 0 &&
-			   strstr(err.msg, "is not listed in RECORD"),
+		       strstr(err.msg, "is not listed in RECORD"),
 		   "file missing from RECORD refused: %s", err.msg);
 	}
 	{
-		tw_file f[] = { { "../../../../evil.txt", "x", 0, 0, 0 } };
+		tw_file f[] = {{"../../../../evil.txt", "x", 0, 0, 0}};
 		ok(install(stage, "evil", "1.0", f, 1, 0, &err) < 0 &&
-			   strstr(err.msg, "unsafe path"),
+		       strstr(err.msg, "unsafe path"),
 		   "'..' refused: %s", err.msg);
 		ok(access("/tmp/evil.txt", F_OK) != 0 || 1, "nothing written outside");
 	}
 	{
-		tw_file f[] = { { "ok/../../x.py", "x", 0, 0, 0 } };
-		ok(install(stage, "evil2", "1.0", f, 1, 0, &err) < 0 && strstr(err.msg, "unsafe path"),
+		tw_file f[] = {{"ok/../../x.py", "x", 0, 0, 0}};
+		ok(install(stage, "evil2", "1.0", f, 1, 0, &err) < 0 &&
+		       strstr(err.msg, "unsafe path"),
 		   "inner '..' refused: %s", err.msg);
 	}
 	{
-		tw_file f[] = { { "/etc/evil", "x", 0, 0, 0 } };
-		ok(install(stage, "evil3", "1.0", f, 1, 0, &err) < 0 && strstr(err.msg, "unsafe path"),
+		tw_file f[] = {{"/etc/evil", "x", 0, 0, 0}};
+		ok(install(stage, "evil3", "1.0", f, 1, 0, &err) < 0 &&
+		       strstr(err.msg, "unsafe path"),
 		   "absolute path refused: %s", err.msg);
 	}
 	{
-		tw_file f[] = { { "evil4-1.0.data/scripts/../../x", "x", 0, 0, 0 } };
+		tw_file f[] = {{"evil4-1.0.data/scripts/../../x", "x", 0, 0, 0}};
 		ok(install(stage, "evil4", "1.0", f, 1, 0, &err) < 0, ".data '..' refused: %s",
 		   err.msg);
 	}
 	{
-		tw_file f[] = { { "good/__init__.py", "Y = 2\n", 0, 0, 0 } };
+		tw_file f[] = {{"good/__init__.py", "Y = 2\n", 0, 0, 0}};
 		ok(install(stage, "clash", "1.0", f, 1, 0, &err) < 0 &&
-			   strstr(err.msg, "/opt/venv/lib/python3.11/site-packages/good/__init__.py"),
+		       strstr(err.msg, "/opt/venv/lib/python3.11/site-packages/good/__init__.py"),
 		   "two wheels, one file: %s", err.msg);
 		s = slurp2(site, "/good/__init__.py");
 		is_str(s, "X = 1\n", "the first one's file is kept");
@@ -180,17 +183,17 @@ int main(void)
 		ds_store *store = NULL;
 		ds_layer_writer *w = NULL;
 		ds_layer_info a, b;
-		pyinstall in = { "3.11", "/usr/bin/python3.11", stage, 0 };
+		pyinstall in = {"3.11", "/usr/bin/python3.11", stage, 0};
 		snprintf(sp, sizeof(sp), "%s/store", dir);
 		ok(ds_store_open(&store, sp, 1, &err) == 0, "store");
 		ok(ds_layer_writer_new(&w, store, NULL, &err) == 0 &&
-			   pyvenv_write_layer(&in, w, &err) == 0 &&
-			   ds_layer_writer_finish(w, &a, &err) == 0,
+		       pyvenv_write_layer(&in, w, &err) == 0 &&
+		       ds_layer_writer_finish(w, &a, &err) == 0,
 		   "layer written: %s", err.msg);
 		w = NULL;
 		ok(ds_layer_writer_new(&w, store, NULL, &err) == 0 &&
-			   pyvenv_write_layer(&in, w, &err) == 0 &&
-			   ds_layer_writer_finish(w, &b, &err) == 0,
+		       pyvenv_write_layer(&in, w, &err) == 0 &&
+		       ds_layer_writer_finish(w, &b, &err) == 0,
 		   "again");
 		is_str(a.diff_id, b.diff_id, "same tree, same layer");
 		ds_store_free(store);
