@@ -11,7 +11,7 @@ The index has /simple/<project>/index.html with #sha256= fragments,
 data-requires-python, data-dist-info-metadata (PEP 658) and data-yanked, and
 the files themselves under /files/.
 """
-import argparse, base64, email.parser, hashlib, html, io, os, re, shutil, sys, tarfile, zipfile
+import argparse, base64, json, email.parser, hashlib, html, io, os, re, shutil, sys, tarfile, zipfile
 
 
 def norm(n):
@@ -115,6 +115,7 @@ def index(a):
         root.append(f'<a href="{proj}/">{proj}</a>')
         os.makedirs(os.path.join(simple, proj), exist_ok=True)
         lines = ["<!DOCTYPE html><html><head><title>Links for %s</title></head><body>" % proj]
+        jfiles = []
         for fn in fns:
             fp = os.path.join(files_dir, fn)
             data = open(fp, "rb").read()
@@ -133,7 +134,18 @@ def index(a):
             if fn in (a.yank or []):
                 attrs += ' data-yanked="broken release"'
             lines.append(f'<a href="{href}"{attrs}>{fn}</a><br/>')
+            jf = {"filename": fn, "url": f"../../files/{fn}",
+                  "hashes": {} if a.no_hash else {"sha256": hashlib.sha256(data).hexdigest()}}
+            if "data-requires-python" in attrs:
+                jf["requires-python"] = m["Requires-Python"]
+            if fn.endswith(".whl") and not a.no_metadata:
+                jf["core-metadata"] = {"sha256": hashlib.sha256(meta).hexdigest()}
+            if fn in (a.yank or []):
+                jf["yanked"] = "broken release"
+            jfiles.append(jf)
         lines.append("</body></html>")
+        json.dump({"meta": {"api-version": "1.1"}, "name": proj, "files": jfiles},
+                  open(os.path.join(simple, proj, "index.json"), "w"))
         open(os.path.join(simple, proj, "index.html"), "w").write("\n".join(lines) + "\n")
     root.append("</body></html>")
     open(os.path.join(simple, "index.html"), "w").write("\n".join(root) + "\n")
