@@ -620,8 +620,17 @@ int ds_pydeps_build(ds_pydeps_result **out, const ds_pydeps_opts *o, ds_store *s
 		index_url = o->index_url;
 	for (size_t i = 0; i < o->n_extra_index_urls; i++)
 		strv_add(&extra, o->extra_index_urls[i]);
-	for (size_t i = 0; i < o->n_find_links; i++)
-		strv_add(&links, o->find_links[i]);
+	for (size_t i = 0; i < o->n_find_links; i++) {
+		/* a folder on the command line is relative to the working directory;
+		 * the files' are relative to the tree */
+		const char *l = o->find_links[i];
+		if (!strstr(l, "://") && l[0] != '/') {
+			_cleanup_free_ char *abs = ds_path_absolute(l);
+			strv_add(&links, abs ? abs : l);
+		} else {
+			strv_add(&links, l);
+		}
+	}
 	for (size_t i = 0; i < in.direct_links.n; i++)
 		strv_add(&links, in.direct_links.v[i]);
 	no_index |= o->no_index;

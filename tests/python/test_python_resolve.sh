@@ -136,9 +136,17 @@ rm "$src/pylock.toml" "$src/pyproject.toml"
 
 step "--no-index --find-links, PIP_INDEX_URL, pip.conf"
 printf 'numpy<1.26\n' >"$src/requirements.txt"
+pybuild --no-index --find-links "$T/nowhere"
+[ "$rc" = 3 ] || fail "a missing --find-links folder: exit $rc: $err"
+assert_error_names "$T/nowhere"
 pybuild --no-index --find-links "$w"
 [ "$rc" = 0 ] || fail "find-links: $err"
 assert_eq "numpy==1.21" "$(resolved)" "from a folder"
+cd "$T"
+pybuild --no-index --find-links wheels
+cd - >/dev/null
+[ "$rc" = 0 ] || fail "a relative --find-links is relative to the working directory: $err"
+assert_eq "numpy==1.21" "$(resolved)" "from ./wheels"
 PIP_INDEX_URL=$INDEX/simple pybuild
 [ "$rc" = 0 ] || fail "PIP_INDEX_URL: $err"
 assert_eq "numpy==1.21" "$(resolved)" "from PIP_INDEX_URL"
