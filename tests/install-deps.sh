@@ -29,6 +29,8 @@ test_pkgs=(
 	openssl curl
 	# the Debian base tests: an independent reference and corrupt .debs
 	mmdebstrap xz-utils dpkg
+	# real compiled wheels repackaged from Debian's numpy/scipy/sklearn
+	patchelf
 	# test_layer compiles a Latin-1 locale with localedef
 	locales
 	# sanitizers and libFuzzer (clang's compiler-rt); gcc's ASan/UBSan runtimes
