@@ -77,7 +77,7 @@ measure() { # label cmd... -> prints "seconds maxrss_kb"
 printf '%-6s %-10s %10s %10s %12s %10s\n' level tool seconds "MB/s" "peak RSS MB" "out MB"
 for level in $LEVELS; do
 	rm -rf "$work/cache" "$work/out"
-	read -r ds_s ds_kb < <(measure ds "SOURCE_DATE_EPOCH=0 '$DSBUILD' build '$tree' -q --gzip-level $level --cache-dir '$work/cache' -o oci:'$work/out':b")
+	read -r ds_s ds_kb < <(measure ds "SOURCE_DATE_EPOCH=0 '$DSBUILD' build '$tree' -q --base scratch --gzip-level $level --cache-dir '$work/cache' -o oci:'$work/out':b")
 	ds_out=$(du -sm "$work/out/blobs" | cut -f1)
 	read -r bl_s bl_kb < <(measure base "tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 --format=pax -cf - -C '$tree' . | pigz -p2 -$level | tee '$work/base.tgz' | sha256sum")
 	bl_out=$(du -m "$work/base.tgz" | cut -f1)
