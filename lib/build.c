@@ -228,12 +228,14 @@ static int open_base(const ds_build_opts *o, const char *platform, ds_store *cac
 	ds_ref ref;
 	ds_image *img = NULL;
 	ds_event ev = { .type = DS_EVENT_BASE, .text = o->base };
+	int is_registry;
 
 	if (ds_ref_parse(&ref, o->base, err) < 0) {
 		ds_error_wrap(err, "--base");
 		return ds_error_hint(err, "use --base debian:SUITE, scratch, docker://REF, "
 					  "oci:DIR[:TAG], oci-archive:FILE or docker-archive:FILE");
 	}
+	is_registry = ref.transport == DS_TRANSPORT_DOCKER;
 	if (ref.transport == DS_TRANSPORT_DOCKER) {
 		ds_registry_opts ro = DS_REGISTRY_OPTS_INIT;
 		if (ds_registry_pull(&img, &ref, platform, cache, o->registry ? o->registry : &ro,
@@ -312,7 +314,12 @@ static int open_base(const ds_build_opts *o, const char *platform, ds_store *cac
 		*n_layers = i + 1;
 	}
 	*cfg = json_deep_copy(img->config);
-	json_object_set_new(annotations, "org.opencontainers.image.base.name", json_string(o->base));
+	/* A registry reference names the base anywhere; a local path would only
+	 * make the digest depend on where the base sits, so it is left out
+	 * (the digest identifies the base either way). */
+	if (is_registry)
+		json_object_set_new(annotations, "org.opencontainers.image.base.name",
+				    json_string(o->base));
 	json_object_set_new(annotations, "org.opencontainers.image.base.digest",
 			    json_string(img->manifest_digest));
 	ds_image_free(img);
