@@ -16,17 +16,6 @@
 #include "debian/tree.h"
 #include "tap.h"
 
-#undef is_str
-#define is_str(got, want, ...)                                                                    \
-	do {                                                                                      \
-		const char *got_ = (got), *want_ = (want);                                        \
-		int same_ = (got_ && want_) ? strcmp(got_, want_) == 0 : got_ == want_;           \
-		ok(same_, __VA_ARGS__);                                                           \
-		if (!same_)                                                                       \
-			printf("#   got '%s', want '%s'\n", got_ ? got_ : "(null)",              \
-			       want_ ? want_ : "(null)");                                         \
-	} while (0)
-
 typedef struct {
 	const char *path;
 	char type;          /* f file, d dir, l symlink, h hardlink */

@@ -11,17 +11,6 @@
 #include "debian/index.h"
 #include "tap.h"
 
-#undef is_str
-#define is_str(got, want, ...)                                                                    \
-	do {                                                                                      \
-		const char *got_ = (got), *want_ = (want);                                        \
-		int same_ = (got_ && want_) ? strcmp(got_, want_) == 0 : got_ == want_;           \
-		ok(same_, __VA_ARGS__);                                                           \
-		if (!same_)                                                                       \
-			printf("#   got '%s', want '%s'\n", got_ ? got_ : "(null)",              \
-			       want_ ? want_ : "(null)");                                         \
-	} while (0)
-
 #define PKG(name, ver, extra)                                                                     \
 	"Package: " name "\nVersion: " ver "\nArchitecture: amd64\n" extra                        \
 	"Filename: pool/" name "_" ver ".deb\nSize: 100\nSHA256: "                                \

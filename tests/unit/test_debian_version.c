@@ -9,19 +9,6 @@
 
 #include "tap.h"
 
-/* tap.h's is_str() hands its own _c to ok(), which declares another _c and
- * so tests an uninitialised value: compare with names that do not clash. */
-#undef is_str
-#define is_str(got, want, ...)                                                                    \
-	do {                                                                                      \
-		const char *got_ = (got), *want_ = (want);                                        \
-		int same_ = (got_ && want_) ? strcmp(got_, want_) == 0 : got_ == want_;           \
-		ok(same_, __VA_ARGS__);                                                           \
-		if (!same_)                                                                       \
-			printf("#   got '%s', want '%s'\n", got_ ? got_ : "(null)",              \
-			       want_ ? want_ : "(null)");                                         \
-	} while (0)
-
 static int sign(int x)
 {
 	return x < 0 ? -1 : x > 0;

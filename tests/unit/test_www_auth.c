@@ -3,19 +3,6 @@
 
 #include "tap.h"
 
-/* tap.h's is_str() declares a `_c` that shadows ok()'s own `_c` (so every
- * is_str() fails); until it is fixed there, use a correct one. */
-#undef is_str
-#define is_str(got, want, ...)                                                                    \
-	do {                                                                                      \
-		const char *_gs = (got), *_ws = (want);                                           \
-		int _eq = (_gs && _ws) ? strcmp(_gs, _ws) == 0 : _gs == _ws;                      \
-		ok(_eq, __VA_ARGS__);                                                             \
-		if (!_eq)                                                                         \
-			printf("#   got '%s', want '%s'\n", _gs ? _gs : "(null)",                 \
-			       _ws ? _ws : "(null)");                                             \
-	} while (0)
-
 static int parse(ds_www_auth *a, const char *s, ds_error *err)
 {
 	return ds_www_auth_parse(a, s, strlen(s), err);

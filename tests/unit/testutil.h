@@ -17,19 +17,6 @@
 
 #include "tap.h"
 
-/* tap.h's is_str declares `_c` and passes it to ok(), whose own `_c`
- * then shadows it and reads itself uninitialised; this one does not. */
-#undef is_str
-#define is_str(got, want, ...)                                                                    \
-	do {                                                                                      \
-		const char *_gs = (got), *_ws = (want);                                           \
-		int _same = (_gs && _ws) ? strcmp(_gs, _ws) == 0 : _gs == _ws;                    \
-		ok(_same, __VA_ARGS__);                                                           \
-		if (!_same)                                                                       \
-			printf("#   got '%s', want '%s'\n", _gs ? _gs : "(null)",                 \
-			       _ws ? _ws : "(null)");                                             \
-	} while (0)
-
 /* ok() that also prints an error's message when it fails. */
 #define ok_err(cond, e, ...)                                                                      \
 	do {                                                                                      \
