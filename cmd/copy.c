@@ -120,7 +120,8 @@ int cmd_copy(int argc, char **argv)
 			r = cmd_registry_opt(c, optarg, &ro, "copy");
 			if (r != 0) {
 				strv_release(&tags);
-				return r == 1 ? cmd_usage_error("copy", "unknown option") : r;
+				return r == 1 ? cmd_usage_error("copy", "unknown option '%s'",
+								       argv[optind - 1]) : r;
 			}
 		}
 	}

@@ -105,7 +105,8 @@ int cmd_login(int argc, char **argv)
 		default:
 			r = cmd_registry_opt(c, optarg, &ro, "login");
 			if (r != 0)
-				return r == 1 ? cmd_usage_error("login", "unknown option") : r;
+				return r == 1 ? cmd_usage_error("login", "unknown option '%s'",
+								       argv[optind - 1]) : r;
 		}
 	}
 	if (argc - optind != 1)

@@ -307,7 +307,8 @@ int cmd_push(int argc, char **argv)
 			r = cmd_registry_opt(c, optarg, &ro, "push");
 			if (r != 0) {
 				strv_release(&tags);
-				return r == 1 ? cmd_usage_error("push", "unknown option") : r;
+				return r == 1 ? cmd_usage_error("push", "unknown option '%s'",
+								       argv[optind - 1]) : r;
 			}
 		}
 	}

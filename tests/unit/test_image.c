@@ -17,37 +17,11 @@ static ds_store *store;
 static ds_layer_desc layers[3];
 static ds_image *img1, *img2;
 
-/* Formatted strings that live until the end of the test (freed there):
- * paths and refs are built inline without bookkeeping. */
-static char **strs;
-static size_t n_strs;
-
-static char *F(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *F(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		abort();
-	va_end(ap);
-	strs = realloc(strs, (n_strs + 1) * sizeof(*strs));
-	strs[n_strs++] = s;
-	return s;
-}
 
 static int exists(const char *path)
 {
 	struct stat st;
 	return lstat(path, &st) == 0;
-}
-
-static void free_strs(void)
-{
-	for (size_t i = 0; i < n_strs; i++)
-		free(strs[i]);
-	free(strs);
 }
 
 /* ---- fixtures --------------------------------------------------------- */

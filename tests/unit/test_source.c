@@ -17,24 +17,6 @@
 static char *root;
 static int tree_n;
 
-/* Formatted strings that live until the end of the test. */
-static char **strs;
-static size_t n_strs;
-
-static char *F(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *F(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		abort();
-	va_end(ap);
-	strs = realloc(strs, (n_strs + 1) * sizeof(*strs));
-	strs[n_strs++] = s;
-	return s;
-}
 
 /* ---- tree building ---------------------------------------------------- */
 
@@ -760,8 +742,6 @@ int main(void)
 	test_epoch();
 	tu_rm_rf(root);
 	free(root);
-	for (size_t i = 0; i < n_strs; i++)
-		free(strs[i]);
-	free(strs);
+	free_strs();
 	return done_testing();
 }

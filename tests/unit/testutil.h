@@ -17,6 +17,32 @@
 
 #include "tap.h"
 
+/* Formatted strings that live until free_strs() at the end of the test:
+ * paths and refs are built inline without bookkeeping. */
+static char **strs;
+static size_t n_strs;
+
+__attribute__((unused, format(printf, 1, 2))) static char *F(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	strs = realloc(strs, (n_strs + 1) * sizeof(*strs));
+	strs[n_strs++] = s;
+	return s;
+}
+
+__attribute__((unused)) static void free_strs(void)
+{
+	for (size_t i = 0; i < n_strs; i++)
+		free(strs[i]);
+	free(strs);
+}
+
 /* ok() that also prints an error's message when it fails. */
 #define ok_err(cond, e, ...)                                                                      \
 	do {                                                                                      \
