@@ -55,6 +55,12 @@ const char cmd_build_usage[] =
 	"  --group NAME          add a pyproject optional-dependencies group; repeatable\n"
 	"  --lock FILE           write the resolved set as a pylock.toml (PEP 751)\n"
 	"\n"
+	"Processes (detected by the buildpacks: web, predict, notebook, job; see\n"
+	"docs/buildpacks.md and 'dsbuild detect')\n"
+	"  --process NAME        the default process (the image's Cmd)\n"
+	"  --job PATH            the notebook or script the job process runs\n"
+	"  --buildpack DIR       add a buildpack after the built-in ones; repeatable\n"
+	"\n"
 	"Config\n"
 	"  --env KEY=VALUE       set an environment variable; repeatable\n"
 	"  --entrypoint CMD      a JSON array or words, e.g. '[\"python\",\"app.py\"]' or\n"
@@ -115,6 +121,9 @@ enum {
 	OPT_PRE,
 	OPT_GROUP,
 	OPT_LOCK,
+	OPT_PROCESS,
+	OPT_JOB,
+	OPT_BUILDPACK,
 };
 
 typedef struct ui {
@@ -264,6 +273,9 @@ int cmd_build(int argc, char **argv)
 		{ "pre", no_argument, NULL, OPT_PRE },
 		{ "group", required_argument, NULL, OPT_GROUP },
 		{ "lock", required_argument, NULL, OPT_LOCK },
+		{ "process", required_argument, NULL, OPT_PROCESS },
+		{ "job", required_argument, NULL, OPT_JOB },
+		{ "buildpack", required_argument, NULL, OPT_BUILDPACK },
 		CMD_REGISTRY_LONGOPTS,
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -274,7 +286,7 @@ int cmd_build(int argc, char **argv)
 	ds_build_result res = { 0 };
 	strv outputs = { 0 }, tags = { 0 }, env = { 0 }, ep = { 0 }, cmdv = { 0 }, ports = { 0 },
 	     labels = { 0 }, ann = { 0 }, excl = { 0 }, apt = { 0 }, pushes = { 0 };
-	strv py_extra = { 0 }, py_links = { 0 }, py_groups = { 0 };
+	strv py_extra = { 0 }, py_links = { 0 }, py_groups = { 0 }, bps = { 0 };
 	ds_registry_opts ro = DS_REGISTRY_OPTS_INIT;
 	ds_ref *push_refs = NULL;
 	const char *digest_file = NULL;
@@ -295,6 +307,15 @@ int cmd_build(int argc, char **argv)
 			break;
 		case 't':
 			strv_push(&tags, optarg);
+			break;
+		case OPT_PROCESS:
+			o.process = optarg;
+			break;
+		case OPT_JOB:
+			o.job = optarg;
+			break;
+		case OPT_BUILDPACK:
+			strv_push(&bps, optarg);
 			break;
 		case OPT_BASE:
 			o.base = optarg;
@@ -538,6 +559,7 @@ int cmd_build(int argc, char **argv)
 	o.py_extra_index_urls = strv_view(&py_extra);
 	o.py_find_links = strv_view(&py_links);
 	o.py_groups = strv_view(&py_groups);
+	o.buildpacks = strv_view(&bps);
 	if (!o.base && getenv("DSBUILD_BASE") && *getenv("DSBUILD_BASE"))
 		o.base = getenv("DSBUILD_BASE");
 	o.on_event = on_event;
@@ -636,6 +658,21 @@ int cmd_build(int argc, char **argv)
 		json_object_set_new(j, "layers", ls);
 		json_object_set_new(j, "skipped", json_incref(u.skipped));
 		json_object_set_new(j, "epoch", json_integer(res.epoch));
+		if (res.plan) {
+			json_t *procs = json_array(), *p;
+			size_t k;
+			json_array_foreach (json_object_get(res.plan, "processes"), k, p) {
+				json_t *e = json_object();
+				json_object_set(e, "type", json_object_get(p, "type"));
+				json_object_set(e, "command", json_object_get(p, "command"));
+				json_object_set(e, "default", json_object_get(p, "default"));
+				json_array_append_new(procs, e);
+			}
+			json_object_set_new(j, "processes", procs);
+			json_object_set(j, "buildpacks", json_object_get(res.plan, "group"));
+			json_object_set(j, "base", json_object_get(json_object_get(res.plan, "base"),
+								  "ref"));
+		}
 		if (res.python) {
 			json_t *py = json_object();
 			json_object_set_new(py, "packages", json_incref(res.python));
@@ -703,6 +740,7 @@ out:
 	strv_release(&py_extra);
 	strv_release(&py_links);
 	strv_release(&py_groups);
+	strv_release(&bps);
 	for (size_t i = 0; push_refs && i < pushes.n; i++)
 		ds_ref_release(&push_refs[i]);
 	free(push_refs);

@@ -7,6 +7,8 @@
 
 const cmd_def ds_commands[] = {
 	{ "build", cmd_build, "build an image from a source tree (the default)", cmd_build_usage },
+	{ "detect", cmd_detect, "show what a build would find and the plan it would follow",
+	  cmd_detect_usage },
 	{ "inspect", cmd_inspect, "show an image's layers, config and annotations",
 	  cmd_inspect_usage },
 	{ "push", cmd_push, "push an image to a registry", cmd_push_usage },

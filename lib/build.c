@@ -6,9 +6,11 @@
 
 #include <dsbuild/build.h>
 #include <dsbuild/debian.h>
+#include <dsbuild/detect.h>
 #include <dsbuild/layer.h>
 #include <dsbuild/pydeps.h>
 
+#include "buildpack/bp.h"
 #include "ds_config.h"
 #include "oci/oci.h"
 #include "util/util.h"
@@ -366,25 +368,10 @@ static void on_debian_event(void *data, const ds_debian_event *dev)
 #define APT_TXT_MAX ((size_t)1 << 20)
 
 /* apt.txt at the root of the tree, if any: the packages to add. */
-static int read_apt_txt(const ds_source *src, char ***out, size_t *n, ds_error *err)
-{
-	_cleanup_free_ char *p = ds_xasprintf("%s/apt.txt", src->root);
-	_cleanup_buf_ ds_buf b = DS_BUF_INIT;
-
-	*out = NULL;
-	*n = 0;
-	if (!ds_path_exists(p))
-		return 0;
-	ds_buf_init(&b, APT_TXT_MAX + 1);
-	if (ds_read_file(p, APT_TXT_MAX, &b, err) < 0)
-		return -1;
-	return ds_debian_apt_txt_parse(out, n, b.data, b.len, "apt.txt", err);
-}
-
 /* A Python runtime assembled from Debian packages (docs/debian-base.md),
  * plus apt.txt / --apt packages in their own layer. */
 static int open_debian_base(const ds_build_opts *o, const char *base, const char *platform,
-			    const char *created, const ds_source *src, const char *cache_dir,
+			    const char *created, const json_t *plan, const char *cache_dir,
 			    ds_store *cache,
 			    json_t **cfg, ds_layer_desc **layers, size_t *n_layers, json_t *labels,
 			    ds_error *err)
@@ -392,19 +379,19 @@ static int open_debian_base(const ds_build_opts *o, const char *base, const char
 	ds_debian_opts dopts = DS_DEBIAN_OPTS_INIT;
 	ds_layer_opts lo = DS_LAYER_OPTS_INIT;
 	ds_debian_base *b = NULL;
-	char **apt = NULL;
-	size_t n_apt = 0;
+	json_t *pk = json_object_get(plan, "packages"), *v;
+	size_t n_pk = json_array_size(pk), i;
 	const char **extra = NULL;
 	size_t n_extra = 0;
 	ds_event ev = { .type = DS_EVENT_BASE, .text = base };
 	int rc = -1;
 
-	if (read_apt_txt(src, &apt, &n_apt, err) < 0)
-		return -1;
-	extra = ds_xcalloc(n_apt + o->apt.n + 1, sizeof(*extra));
-	for (size_t i = 0; i < n_apt; i++)
-		extra[n_extra++] = apt[i];
-	for (size_t i = 0; i < o->apt.n; i++)
+	/* Packages from the buildpacks (apt.txt, a Procfile that needs a shell,
+	 * a team's) and --apt. */
+	extra = ds_xcalloc(n_pk + o->apt.n + 1, sizeof(*extra));
+	json_array_foreach (pk, i, v)
+		extra[n_extra++] = json_string_value(v);
+	for (i = 0; i < o->apt.n; i++)
 		extra[n_extra++] = o->apt.v[i];
 	emit(o, &ev);
 	dopts.suite = base + strlen("debian:");
@@ -427,7 +414,7 @@ static int open_debian_base(const ds_build_opts *o, const char *base, const char
 		goto out;
 	{
 		json_t *c = json_object_get(*cfg, "config"), *env = json_array();
-		for (size_t i = 0; i < b->n_env; i++)
+		for (i = 0; i < b->n_env; i++)
 			json_array_append_new(env, json_string(b->env[i]));
 		json_array_append_new(env, json_string("HOME=/home/app"));
 		json_object_set_new(c, "Env", env);
@@ -435,7 +422,7 @@ static int open_debian_base(const ds_build_opts *o, const char *base, const char
 		json_object_set_new(c, "User", json_string("1000:1000"));
 	}
 	*layers = ds_xcalloc(b->n_layers + 1, sizeof(**layers));
-	for (size_t i = 0; i < b->n_layers; i++) {
+	for (i = 0; i < b->n_layers; i++) {
 		ds_layer_desc *d = &(*layers)[i];
 		json_t *h = json_object();
 		json_array_append_new(json_object_get(json_object_get(*cfg, "rootfs"), "diff_ids"),
@@ -461,7 +448,6 @@ static int open_debian_base(const ds_build_opts *o, const char *base, const char
 	rc = 0;
 out:
 	ds_debian_base_free(b);
-	ds_debian_strv_free(apt);
 	free(extra);
 	return rc;
 }
@@ -471,6 +457,30 @@ out:
 /* The label a non-Debian base carries to say which Python it has. */
 #define PY_VERSION_LABEL "io.dsbuild.python.version"
 #define PY_EXE_LABEL "io.dsbuild.python.executable"
+
+/* The base's Python: "3.11" and "/usr/bin/python3.11", or NULLs. */
+static void base_python(const char *base, json_t *cfg, json_t *meta, char **version, char **exe)
+{
+	json_t *c = json_object_get(cfg, "config");
+
+	*version = *exe = NULL;
+	if (!strncmp(base, "debian:", 7)) {
+		json_t *d = json_object_get(meta, "debian");
+		const char *v = json_string_value(json_object_get(d, "python"));
+		if (v) {
+			*version = ds_xstrdup(v);
+			*exe = ds_xasprintf("/usr/bin/python%s", v);
+		}
+	} else {
+		json_t *labels = json_object_get(c, "Labels");
+		const char *v = json_string_value(json_object_get(labels, PY_VERSION_LABEL));
+		const char *x = json_string_value(json_object_get(labels, PY_EXE_LABEL));
+		if (v) {
+			*version = ds_xstrdup(v);
+			*exe = x ? ds_xstrdup(x) : ds_xasprintf("/usr/bin/python%s", v);
+		}
+	}
+}
 
 static void on_pydeps_event(void *data, const ds_pydeps_event *pev)
 {
@@ -530,22 +540,7 @@ static int add_python_layer(const ds_build_opts *o, const char *base, const char
 		c = json_object();
 		json_object_set_new(cfg, "config", c);
 	}
-	if (!strncmp(base, "debian:", 7)) {
-		json_t *d = json_object_get(meta, "debian");
-		const char *v = json_string_value(json_object_get(d, "python"));
-		if (v) {
-			py_version = ds_xstrdup(v);
-			py_exe = ds_xasprintf("/usr/bin/python%s", v);
-		}
-	} else {
-		json_t *labels = json_object_get(c, "Labels");
-		const char *v = json_string_value(json_object_get(labels, PY_VERSION_LABEL));
-		const char *x = json_string_value(json_object_get(labels, PY_EXE_LABEL));
-		if (v) {
-			py_version = ds_xstrdup(v);
-			py_exe = x ? ds_xstrdup(x) : ds_xasprintf("/usr/bin/python%s", v);
-		}
-	}
+	base_python(base, cfg, meta, &py_version, &py_exe);
 	if (!py_version) {
 		ds_error_set(err, DS_EINVAL, "'%s' needs Python packages, but the base '%s' has no "
 					     "Python that dsbuild knows of", file, base);
@@ -647,6 +642,450 @@ static int add_python_layer(const ds_build_opts *o, const char *base, const char
 	return 0;
 }
 
+/* ---- buildpack layers (docs/buildpacks.md) ------------------------------------- */
+
+/* Appends a finished layer to layers, rootfs.diff_ids and history. */
+static void append_layer(json_t *cfg, ds_layer_desc **layers, size_t *n_layers,
+			 const ds_layer_info *info, const char *created_by, const char *created)
+{
+	json_t *rootfs = json_object_get(cfg, "rootfs"), *d, *hist, *h;
+
+	*layers = ds_xrealloc(*layers, (*n_layers + 1) * sizeof(**layers));
+	memset(&(*layers)[*n_layers], 0, sizeof(**layers));
+	(*layers)[*n_layers].media_type = ds_xstrdup(DS_MEDIA_LAYER_GZIP);
+	memcpy((*layers)[*n_layers].digest, info->digest, DS_DIGEST_BUFSZ);
+	memcpy((*layers)[*n_layers].diff_id, info->diff_id, DS_DIGEST_BUFSZ);
+	(*layers)[*n_layers].size = info->size;
+	(*layers)[*n_layers].created_by = ds_xstrdup(created_by);
+	(*n_layers)++;
+	if (!json_is_object(rootfs)) {
+		rootfs = json_object();
+		json_object_set_new(cfg, "rootfs", rootfs);
+	}
+	json_object_set_new(rootfs, "type", json_string("layers"));
+	d = json_object_get(rootfs, "diff_ids");
+	if (!json_is_array(d)) {
+		d = json_array();
+		json_object_set_new(rootfs, "diff_ids", d);
+	}
+	json_array_append_new(d, json_string(info->diff_id));
+	hist = json_object_get(cfg, "history");
+	if (!json_is_array(hist)) {
+		hist = json_array();
+		json_object_set_new(cfg, "history", hist);
+	}
+	h = json_object();
+	json_object_set_new(h, "created", json_string(created));
+	json_object_set_new(h, "created_by", json_string(created_by));
+	json_array_append_new(hist, h);
+}
+
+typedef struct mem_entry {
+	char *path; /* in-layer, no leading '/' */
+	ds_entry_type type;
+	uint32_t mode, uid, gid;
+	char *data; /* owned */
+	size_t len;
+} mem_entry;
+
+static int mem_entry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const mem_entry *)a)->path, ((const mem_entry *)b)->path);
+}
+
+typedef struct mem_tree {
+	mem_entry *v;
+	size_t n;
+} mem_tree;
+
+static void mem_tree_release(mem_tree *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->v[i].path);
+		free(t->v[i].data);
+	}
+	free(t->v);
+	t->v = NULL;
+	t->n = 0;
+}
+
+static mem_entry *mem_tree_find(mem_tree *t, const char *path)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (!strcmp(t->v[i].path, path))
+			return &t->v[i];
+	return NULL;
+}
+
+/* Adds a file (data stolen) and its missing parent directories; parents
+ * under `owned` (e.g. "workspace") belong to uid/gid, others to root. */
+static void mem_tree_add(mem_tree *t, const char *path, ds_entry_type type, uint32_t mode,
+			 uint32_t uid, uint32_t gid, char *data, size_t len)
+{
+	mem_entry *e;
+
+	for (const char *s = strchr(path, '/'); s; s = strchr(s + 1, '/')) {
+		_cleanup_free_ char *dir = ds_xstrndup(path, (size_t)(s - path));
+		if (mem_tree_find(t, dir))
+			continue;
+		t->v = ds_xrealloc(t->v, (t->n + 1) * sizeof(*t->v));
+		t->v[t->n++] = (mem_entry){ .path = TAKE_PTR(dir), .type = DS_ENTRY_DIR,
+					    .mode = 0755 };
+	}
+	e = mem_tree_find(t, path);
+	if (e) {
+		free(e->data);
+	} else {
+		t->v = ds_xrealloc(t->v, (t->n + 1) * sizeof(*t->v));
+		e = &t->v[t->n++];
+		e->path = ds_xstrdup(path);
+	}
+	e->type = type;
+	e->mode = mode;
+	e->uid = uid;
+	e->gid = gid;
+	e->data = data;
+	e->len = len;
+}
+
+static int mem_tree_write(mem_tree *t, ds_layer_writer *lw, int64_t mtime, ds_error *err)
+{
+	qsort(t->v, t->n, sizeof(*t->v), mem_entry_cmp);
+	for (size_t i = 0; i < t->n; i++) {
+		ds_layer_entry e = { .path = t->v[i].path, .type = t->v[i].type,
+				     .mode = t->v[i].mode, .uid = t->v[i].uid, .gid = t->v[i].gid,
+				     .mtime = mtime };
+		if (e.type == DS_ENTRY_FILE)
+			e.size = t->v[i].len;
+		if (ds_layer_writer_add(lw, &e, err) < 0)
+			return -1;
+		if (e.type == DS_ENTRY_FILE && t->v[i].len &&
+		    ds_layer_writer_data(lw, t->v[i].data, t->v[i].len, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A hash of a tree's paths, modes, owners and contents: its cache key part. */
+static void mem_tree_hash(mem_tree *t, char out[DS_DIGEST_BUFSZ])
+{
+	ds_sha256 h;
+
+	qsort(t->v, t->n, sizeof(*t->v), mem_entry_cmp);
+	if (ds_sha256_init(&h, NULL) < 0) {
+		snprintf(out, DS_DIGEST_BUFSZ, "unhashed");
+		return;
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		char hdr[64];
+		snprintf(hdr, sizeof(hdr), "\n%d %o %u %u %zu\n", t->v[i].type, t->v[i].mode,
+			 t->v[i].uid, t->v[i].gid, t->v[i].len);
+		ds_sha256_update(&h, t->v[i].path, strlen(t->v[i].path) + 1);
+		ds_sha256_update(&h, hdr, strlen(hdr));
+		if (t->v[i].len)
+			ds_sha256_update(&h, t->v[i].data, t->v[i].len);
+	}
+	ds_sha256_final(&h, out);
+}
+
+/* The buildpacks' runtime files (the launcher, the predict server, a
+ * team's CA certificate ...) and /data for the app user: one layer, the
+ * same for every project that uses the same buildpacks. */
+static int add_runtime_layer(const ds_build_opts *o, json_t *plan, ds_store *cache,
+			     const char *created, json_t *cfg, ds_layer_desc **layers,
+			     size_t *n_layers, ds_error *err)
+{
+	mem_tree t = { 0 };
+	json_t *f;
+	size_t i;
+	ds_layer_info info;
+	ds_layer_opts lo = DS_LAYER_OPTS_INIT;
+	ds_layer_writer *lw = NULL;
+	char hash[DS_DIGEST_BUFSZ];
+	_cleanup_free_ char *key = NULL;
+	ds_event ev;
+	int cached, rc = -1;
+
+	json_array_foreach (json_object_get(plan, "files"), i, f) {
+		const char *target = json_string_value(json_object_get(f, "target"));
+		const char *emb = json_string_value(json_object_get(f, "embedded"));
+		const char *src = json_string_value(json_object_get(f, "source"));
+		uint32_t mode = (uint32_t)json_integer_value(json_object_get(f, "mode"));
+		char *data;
+		size_t len;
+
+		if (emb) {
+			const unsigned char *d = bp_embedded(emb, &len, NULL);
+			data = ds_xmalloc(len + 1);
+			memcpy(data, d, len);
+		} else {
+			ds_buf b = DS_BUF_INIT;
+			ds_buf_init(&b, (size_t)1 << 30);
+			if (ds_read_file(src, (size_t)1 << 30, &b, err) < 0) {
+				ds_buf_release(&b);
+				ds_error_wrap(err, "buildpack '%s'",
+					      json_string_value(json_object_get(f, "buildpack")));
+				goto out;
+			}
+			len = b.len;
+			data = b.data; /* owned now */
+		}
+		mem_tree_add(&t, target + 1, DS_ENTRY_FILE, mode, 0, 0, data, len);
+	}
+	mem_tree_add(&t, DS_DATA_DIR + 1, DS_ENTRY_DIR, 0755, DS_APP_UID, DS_APP_GID, NULL, 0);
+	mem_tree_hash(&t, hash);
+	lo.gzip_level = o->gzip_level;
+	lo.threads = o->threads;
+	key = ds_xasprintf("runtime-layer/v1 level=%d %s", lo.gzip_level, hash);
+	ev = (ds_event){ .type = DS_EVENT_LAYER_START, .text = "buildpacks" };
+	emit(o, &ev);
+	cached = !o->no_cache && ds_layer_cache_get(cache, key, &info);
+	if (!cached) {
+		if (ds_layer_writer_new(&lw, cache, &lo, err) < 0)
+			goto out;
+		if (mem_tree_write(&t, lw, 0, err) < 0) {
+			lw = ds_layer_writer_free(lw);
+			goto out;
+		}
+		if (ds_layer_writer_finish(lw, &info, err) < 0)
+			goto out;
+		ds_layer_cache_put(cache, key, &info, NULL);
+	}
+	append_layer(cfg, layers, n_layers, &info,
+		     "dsbuild: buildpack runtime files in /opt/dsbuild and " DS_DATA_DIR, created);
+	ev = (ds_event){ .type = DS_EVENT_LAYER_DONE, .text = "buildpacks",
+			 .layer = &(*layers)[*n_layers - 1], .cached = cached };
+	emit(o, &ev);
+	rc = 0;
+out:
+	mem_tree_release(&t);
+	return rc;
+}
+
+/* The part of src whose paths are (in_set 1) or are not (0) in set, with
+ * the folders they need.  Files are borrowed from src; a hard link whose
+ * target falls on the other side becomes a copy. */
+static ds_source *source_subset(const ds_source *src, const json_t *set, int in_set,
+				ds_source_file **extra_out)
+{
+	ds_source *r = ds_xcalloc(1, sizeof(*r));
+	ds_source_file *copies = ds_xcalloc(src->n_files + 1, sizeof(*copies));
+	size_t nc = 0;
+
+	*r = *src;
+	r->files = ds_xcalloc(src->n_files + 1, sizeof(*r->files));
+	r->n_files = 0;
+	r->total_bytes = 0;
+	r->skipped = NULL;
+	r->n_skipped = 0;
+	for (size_t i = 0; i < src->n_files; i++) {
+		const ds_source_file *f = &src->files[i];
+		int member = 0;
+		json_t *m;
+		size_t k;
+		json_array_foreach (set, k, m) {
+			const char *p = json_string_value(json_object_get(m, "path"));
+			size_t l = strlen(f->path);
+			if (!strcmp(p, f->path) ||
+			    (f->type == DS_ENTRY_DIR && !strncmp(p, f->path, l) && p[l] == '/'))
+				member = 1;
+		}
+		if (f->type == DS_ENTRY_DIR && !in_set)
+			member = 0; /* every folder stays in the app layer */
+		if (member != in_set)
+			continue;
+		if (f->type == DS_ENTRY_HARDLINK) {
+			int target_in = 0;
+			json_array_foreach (set, k, m)
+				target_in |= !strcmp(json_string_value(json_object_get(m, "path")),
+						     f->link);
+			if (target_in != in_set) {
+				copies[nc] = *f;
+				copies[nc].type = DS_ENTRY_FILE;
+				copies[nc].link = NULL;
+				r->files[r->n_files++] = copies[nc++];
+				r->total_bytes += f->size;
+				continue;
+			}
+		}
+		r->files[r->n_files++] = *f;
+		if (f->type == DS_ENTRY_FILE)
+			r->total_bytes += f->size;
+	}
+	*extra_out = copies;
+	return r;
+}
+
+/* Writes a tree layer at /workspace (plus generated files under it),
+ * reusing the cached one when the same inputs made it before. */
+static int tree_layer(const ds_build_opts *o, ds_store *cache, const ds_source *src,
+		      mem_tree *gen, int64_t epoch, const char *what, ds_layer_info *info,
+		      int *cached, ds_error *err)
+{
+	ds_layer_opts lo = DS_LAYER_OPTS_INIT;
+	ds_layer_writer *lw = NULL;
+	_cleanup_free_ char *key = NULL;
+	char tree[DS_DIGEST_BUFSZ], ghash[DS_DIGEST_BUFSZ] = "";
+	progress_ctx pc = { o, src->total_bytes, what };
+	ds_event ev = { .type = DS_EVENT_LAYER_START, .text = what, .total = src->total_bytes };
+
+	emit(o, &ev);
+	lo.gzip_level = o->gzip_level;
+	lo.threads = o->threads;
+	lo.progress = on_progress;
+	lo.progress_data = &pc;
+	if (ds_source_hash(src, tree, err) < 0)
+		return -1;
+	if (gen && gen->n)
+		mem_tree_hash(gen, ghash);
+	/* Same tree, epoch and level → the same layer: reuse it. */
+	key = ds_xasprintf("app-layer/v2 prefix=%s uid=%d gid=%d mtime=%lld level=%d %s %s",
+			   &DS_APP_DIR[1], DS_APP_UID, DS_APP_GID, (long long)epoch,
+			   lo.gzip_level, tree, ghash);
+	*cached = !o->no_cache && ds_layer_cache_get(cache, key, info);
+	if (*cached)
+		return 0;
+	if (ds_layer_writer_new(&lw, cache, &lo, err) < 0)
+		return -1;
+	if (ds_source_write_layer(src, lw, &DS_APP_DIR[1], DS_APP_UID, DS_APP_GID, epoch, err) < 0 ||
+	    (gen && gen->n && mem_tree_write(gen, lw, epoch, err) < 0)) {
+		ds_layer_writer_free(lw);
+		return -1;
+	}
+	if (ds_layer_writer_finish(lw, info, err) < 0)
+		return -1;
+	/* A cache that cannot be written only costs speed next time. */
+	ds_layer_cache_put(cache, key, info, NULL);
+	return 0;
+}
+
+/* The plan's generated files under /workspace/.dsbuild: processes.json and
+ * the notebooks converted to scripts. */
+static void generated_tree(const json_t *plan, mem_tree *t)
+{
+	json_t *g, *procs = json_object(), *doc = json_object(), *p;
+	size_t i;
+	_cleanup_buf_ ds_buf b = DS_BUF_INIT;
+
+	json_array_foreach (json_object_get(plan, "generated"), i, g) {
+		const char *c = json_string_value(json_object_get(g, "content"));
+		_cleanup_free_ char *path = ds_xasprintf("%s/%s", &DS_APP_DIR[1],
+							 json_string_value(json_object_get(g, "path")));
+		mem_tree_add(t, path, DS_ENTRY_FILE, 0644, DS_APP_UID, DS_APP_GID, ds_xstrdup(c),
+			     strlen(c));
+	}
+	if (json_array_size(json_object_get(plan, "processes"))) {
+		_cleanup_free_ char *path = ds_xasprintf("%s/%s", &DS_APP_DIR[1], DS_PROCESSES_FILE);
+		json_array_foreach (json_object_get(plan, "processes"), i, p) {
+			json_t *e = json_object();
+			json_object_set(e, "command", json_object_get(p, "command"));
+			if (json_object_get(p, "env"))
+				json_object_set(e, "env", json_object_get(p, "env"));
+			json_object_set_new(e, "workdir", json_string(DS_APP_DIR));
+			json_object_set_new(procs, json_string_value(json_object_get(p, "type")), e);
+		}
+		json_object_set(doc, "default", json_object_get(plan, "default_process"));
+		json_object_set_new(doc, "processes", procs);
+		procs = NULL;
+		ds_buf_init(&b, 16 << 20);
+		if (ds_json_dump(doc, &b, NULL) == 0) {
+			ds_buf_addch(&b, '\n');
+			mem_tree_add(t, path, DS_ENTRY_FILE, 0644, DS_APP_UID, DS_APP_GID,
+				     ds_xstrndup(b.data, b.len), b.len);
+		}
+	}
+	json_decref(procs);
+	json_decref(doc);
+	/* Folders under /workspace belong to the app user. */
+	for (i = 0; i < t->n; i++)
+		if (t->v[i].type == DS_ENTRY_DIR && strcmp(t->v[i].path, &DS_APP_DIR[1])) {
+			t->v[i].uid = DS_APP_UID;
+			t->v[i].gid = DS_APP_GID;
+		}
+	/* /workspace itself is written by ds_source_write_layer. */
+	for (i = 0; i < t->n; i++)
+		if (!strcmp(t->v[i].path, &DS_APP_DIR[1])) {
+			free(t->v[i].path);
+			free(t->v[i].data);
+			t->v[i] = t->v[--t->n];
+			break;
+		}
+}
+
+/* Env, ports, volume, labels, entrypoint/cmd of the plan: before the
+ * flags, which win. */
+static void apply_plan(json_t *cfg, const json_t *plan, const char *py_exe, json_t *meta)
+{
+	json_t *c = json_object_get(cfg, "config"), *env, *v, *procs;
+	const char *k;
+	size_t i;
+
+	if (!json_is_object(c)) {
+		c = json_object();
+		json_object_set_new(cfg, "config", c);
+	}
+	env = json_object_get(c, "Env");
+	if (!json_is_array(env)) {
+		env = json_array();
+		json_object_set_new(c, "Env", env);
+	}
+	json_object_foreach ((json_t *)json_object_get(plan, "env"), k, v) {
+		_cleanup_free_ char *kv = ds_xasprintf("%s=%s", k, json_string_value(v));
+		env_set(env, kv);
+	}
+	json_array_foreach (json_object_get(plan, "ports"), i, v) {
+		json_t *ports = json_object_get(c, "ExposedPorts");
+		char p[32];
+		if (!json_is_object(ports)) {
+			ports = json_object();
+			json_object_set_new(c, "ExposedPorts", ports);
+		}
+		snprintf(p, sizeof(p), "%lld/tcp", (long long)json_integer_value(v));
+		json_object_set_new(ports, p, json_object());
+	}
+	if (json_object_size(json_object_get(plan, "labels"))) {
+		json_t *labels = json_object_get(c, "Labels");
+		if (!json_is_object(labels)) {
+			labels = json_object();
+			json_object_set_new(c, "Labels", labels);
+		}
+		json_object_update(labels, json_object_get(plan, "labels"));
+	}
+	procs = json_object_get(plan, "processes");
+	if (json_array_size(procs)) {
+		json_t *vol = json_object();
+		json_object_set_new(vol, DS_DATA_DIR, json_object());
+		json_object_set_new(c, "Volumes", vol);
+	}
+	if (json_array_size(procs) && py_exe) {
+		json_t *ep = json_array(), *cmd = json_array();
+		json_array_append_new(ep, json_string(py_exe));
+		json_array_append_new(ep, json_string(DS_LAUNCHER_PATH));
+		json_object_set_new(c, "Entrypoint", ep);
+		json_array_append(cmd, json_object_get(plan, "default_process"));
+		json_object_set_new(c, "Cmd", cmd);
+	}
+	/* The metadata label: buildpacks and processes. */
+	{
+		json_t *bps = json_array(), *pl = json_array(), *p;
+		json_array_foreach (json_object_get(plan, "group"), i, p)
+			json_array_append(bps, p);
+		json_array_foreach (procs, i, p) {
+			json_t *e = json_object();
+			json_object_set(e, "type", json_object_get(p, "type"));
+			json_object_set(e, "command", json_object_get(p, "command"));
+			json_object_set(e, "default", json_object_get(p, "default"));
+			json_object_set(e, "buildpack", json_object_get(p, "buildpack"));
+			json_array_append_new(pl, e);
+		}
+		json_object_set_new(meta, "buildpacks", bps);
+		json_object_set_new(meta, "processes", pl);
+		if (json_array_size(procs))
+			json_object_set(meta, "default_process",
+					json_object_get(plan, "default_process"));
+	}
+}
+
 static void free_layers(ds_layer_desc *l, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -657,29 +1096,31 @@ static void free_layers(ds_layer_desc *l, size_t n)
 	free(l);
 }
 
-int ds_build(ds_build_result *out, const ds_build_opts *o, ds_error *err)
+int ds_build(ds_build_result *out, const ds_build_opts *oin, ds_error *err)
 {
 	ds_build_result res = { 0 };
+	ds_build_opts ob = *oin;
+	const ds_build_opts *o = &ob;
 	ds_source_opts so = DS_SOURCE_OPTS_INIT;
-	ds_layer_opts lo = DS_LAYER_OPTS_INIT;
+	ds_detect_opts dopts = DS_DETECT_OPTS_INIT;
 	_cleanup_buf_ ds_buf cache_path = DS_BUF_INIT;
-	_cleanup_free_ char *created = NULL;
+	_cleanup_free_ char *created = NULL, *py_version = NULL, *py_exe = NULL;
 	_cleanup_json_ json_t *cfg = NULL;
 	_cleanup_json_ json_t *annotations = json_object();
+	_cleanup_json_ json_t *plan = NULL;
 	const char *platform = o->platform ? o->platform : ds_platform_host();
-	const char *base = o->base ? o->base : DS_DEFAULT_BASE;
+	const char *base;
 	_cleanup_json_ json_t *meta = json_object();
 	ds_store *cache = NULL;
 	ds_layer_desc *layers = NULL;
 	size_t n_layers = 0;
-	ds_layer_writer *lw = NULL;
 	ds_layer_info info;
-	_cleanup_free_ char *cache_key = NULL;
 	int cached = 0;
-	progress_ctx pc;
 	ds_event ev;
 	char sz[32];
-	json_t *hist, *h;
+	mem_tree gen = { 0 };
+	ds_source *app_src = NULL, *model_src = NULL;
+	ds_source_file *app_copies = NULL, *model_copies = NULL;
 	int rc = -1;
 
 	if (ds_source_epoch(o->source_dir, &res.epoch, &res.epoch_origin, err) < 0)
@@ -695,6 +1136,32 @@ int ds_build(ds_build_result *out, const ds_build_opts *o, ds_error *err)
 	}
 	ev = (ds_event){ .type = DS_EVENT_SOURCE, .source = res.source };
 	emit(o, &ev);
+
+	/* detect → plan: the buildpacks decide the base, packages, processes. */
+	dopts.base = oin->base;
+	dopts.process = o->process;
+	dopts.job = o->job;
+	dopts.buildpacks = o->buildpacks.v;
+	dopts.n_buildpacks = o->buildpacks.n;
+	if (ds_plan_make(&plan, res.source, &dopts, err) < 0)
+		goto out;
+	base = json_string_value(json_object_get(json_object_get(plan, "base"), "ref"));
+	ob.base = base;
+	{
+		json_t *g, *n;
+		size_t i;
+		json_array_foreach (json_object_get(plan, "group"), i, g) {
+			_cleanup_free_ char *line = ds_xasprintf(
+				"buildpack %s %s", json_string_value(json_object_get(g, "id")),
+				json_string_value(json_object_get(g, "version")));
+			ev = (ds_event){ .type = DS_EVENT_INFO, .text = line };
+			emit(o, &ev);
+		}
+		json_array_foreach (json_object_get(plan, "notes"), i, n) {
+			ev = (ds_event){ .type = DS_EVENT_WARNING, .text = json_string_value(n) };
+			emit(o, &ev);
+		}
+	}
 
 	if (o->cache_dir) {
 		ds_buf_adds(&cache_path, o->cache_dir);
@@ -718,9 +1185,8 @@ int ds_build(ds_build_result *out, const ds_build_opts *o, ds_error *err)
 			goto out;
 		}
 	} else if (!strncmp(base, "debian:", 7)) {
-		if (open_debian_base(o, base, platform, created, res.source, cache_path.data, cache,
-				     &cfg,
-				     &layers, &n_layers, meta, err) < 0)
+		if (open_debian_base(o, base, platform, created, plan, cache_path.data, cache,
+				     &cfg, &layers, &n_layers, meta, err) < 0)
 			goto out;
 		json_object_set_new(annotations, "org.opencontainers.image.base.name",
 				    json_string(base));
@@ -743,10 +1209,46 @@ int ds_build(ds_build_result *out, const ds_build_opts *o, ds_error *err)
 			emit(o, &ev);
 		}
 	}
+	base_python(base, cfg, meta, &py_version, &py_exe);
 	/* Python dependencies: between the base's layers and the app's. */
 	if (add_python_layer(o, base, platform, created, res.source, res.epoch, cache, cfg,
 			     &layers, &n_layers, meta, &res, err) < 0)
 		goto out;
+	/* Processes need the launcher, which needs the base's Python. */
+	if (json_array_size(json_object_get(plan, "processes")) && !py_exe) {
+		if (!o->cmd_set && !o->entrypoint_set) {
+			ev = (ds_event){ .type = DS_EVENT_WARNING,
+					 .text = "the base has no Python that dsbuild knows of: the "
+						 "detected processes are not set (pass --cmd, or use "
+						 "the default base)" };
+			emit(o, &ev);
+		}
+		json_array_clear(json_object_get(plan, "processes"));
+		json_array_clear(json_object_get(plan, "files"));
+		json_object_set_new(plan, "default_process", json_null());
+	}
+	if (json_array_size(json_object_get(plan, "files")) &&
+	    add_runtime_layer(o, plan, cache, created, cfg, &layers, &n_layers, err) < 0)
+		goto out;
+
+	/* Model files, then the code: a code edit changes only the last layer. */
+	if (json_array_size(json_object_get(plan, "models"))) {
+		char total[32], line[256];
+		model_src = source_subset(res.source, json_object_get(plan, "models"), 1,
+					  &model_copies);
+		if (tree_layer(o, cache, model_src, NULL, res.epoch, "models", &info, &cached,
+			       err) < 0)
+			goto out;
+		human_size(model_src->total_bytes, total, sizeof(total));
+		snprintf(line, sizeof(line), "dsbuild: model files at %s (%zu files, %s)",
+			 DS_APP_DIR, json_array_size(json_object_get(plan, "models")), total);
+		append_layer(cfg, &layers, &n_layers, &info, line, created);
+		ev = (ds_event){ .type = DS_EVENT_LAYER_DONE, .text = "models",
+				 .layer = &layers[n_layers - 1], .cached = cached };
+		emit(o, &ev);
+		app_src = source_subset(res.source, json_object_get(plan, "models"), 0, &app_copies);
+	}
+	apply_plan(cfg, plan, py_exe, meta);
 	if (apply_settings(cfg, o, err) < 0)
 		goto out;
 	if (json_object_size(meta)) {
@@ -764,77 +1266,23 @@ int ds_build(ds_build_result *out, const ds_build_opts *o, ds_error *err)
 		json_object_set_new(labels, DS_METADATA_LABEL, json_string(mb.data));
 	}
 
-	/* The app layer. */
-	human_size(res.source->total_bytes, sz, sizeof(sz));
-	pc = (progress_ctx){ o, res.source->total_bytes, "app" };
-	ev = (ds_event){ .type = DS_EVENT_LAYER_START, .text = "app",
-			 .total = res.source->total_bytes };
-	emit(o, &ev);
-	lo.gzip_level = o->gzip_level;
-	lo.threads = o->threads;
-	lo.progress = on_progress;
-	lo.progress_data = &pc;
+	/* The app layer: the tree (without the model files) and what the
+	 * buildpacks generated for it. */
+	generated_tree(plan, &gen);
 	{
-		/* Same tree, epoch and level → the same layer: reuse it. */
-		char tree[DS_DIGEST_BUFSZ];
-		if (ds_source_hash(res.source, tree, err) < 0)
+		const ds_source *s = app_src ? app_src : res.source;
+		char line[256];
+		human_size(s->total_bytes, sz, sizeof(sz));
+		if (tree_layer(o, cache, s, &gen, res.epoch, "app", &info, &cached, err) < 0)
 			goto out;
-		cache_key = ds_xasprintf("app-layer/v1 prefix=%s uid=%d gid=%d mtime=%lld level=%d %s",
-					 &DS_APP_DIR[1], DS_APP_UID, DS_APP_GID,
-					 (long long)res.epoch, lo.gzip_level, tree);
+		snprintf(line, sizeof(line), "dsbuild: app source at %s (%zu entries, %s)",
+			 DS_APP_DIR, s->n_files, sz);
+		append_layer(cfg, &layers, &n_layers, &info, line, created);
+		ev = (ds_event){ .type = DS_EVENT_LAYER_DONE, .text = "app",
+				 .layer = &layers[n_layers - 1], .cached = cached };
+		emit(o, &ev);
 	}
-	cached = !o->no_cache && ds_layer_cache_get(cache, cache_key, &info);
-	if (!cached) {
-		if (ds_layer_writer_new(&lw, cache, &lo, err) < 0)
-			goto out;
-		if (ds_source_write_layer(res.source, lw, &DS_APP_DIR[1], DS_APP_UID, DS_APP_GID,
-					  res.epoch, err) < 0) {
-			lw = ds_layer_writer_free(lw);
-			goto out;
-		}
-		if (ds_layer_writer_finish(lw, &info, err) < 0)
-			goto out;
-		/* A cache that cannot be written only costs speed next time. */
-		ds_layer_cache_put(cache, cache_key, &info, NULL);
-	}
-	layers = ds_xrealloc(layers, (n_layers + 1) * sizeof(*layers));
-	memset(&layers[n_layers], 0, sizeof(*layers));
-	layers[n_layers].media_type = ds_xstrdup(DS_MEDIA_LAYER_GZIP);
-	memcpy(layers[n_layers].digest, info.digest, DS_DIGEST_BUFSZ);
-	memcpy(layers[n_layers].diff_id, info.diff_id, DS_DIGEST_BUFSZ);
-	layers[n_layers].size = info.size;
-	layers[n_layers].created_by = ds_xasprintf("dsbuild: app source at %s (%zu entries, %s)",
-						   DS_APP_DIR, res.source->n_files, sz);
-	n_layers++;
-	ev = (ds_event){ .type = DS_EVENT_LAYER_DONE, .text = "app", .layer = &layers[n_layers - 1],
-			 .cached = cached };
-	emit(o, &ev);
-
-	/* Config: rootfs and history follow the layers. */
 	json_object_set_new(cfg, "created", json_string(created));
-	{
-		json_t *rootfs = json_object_get(cfg, "rootfs");
-		if (!json_is_object(rootfs)) {
-			rootfs = json_object();
-			json_object_set_new(cfg, "rootfs", rootfs);
-		}
-		json_object_set_new(rootfs, "type", json_string("layers"));
-		json_t *d = json_object_get(rootfs, "diff_ids");
-		if (!json_is_array(d)) {
-			d = json_array();
-			json_object_set_new(rootfs, "diff_ids", d);
-		}
-		json_array_append_new(d, json_string(info.diff_id));
-	}
-	hist = json_object_get(cfg, "history");
-	if (!json_is_array(hist)) {
-		hist = json_array();
-		json_object_set_new(cfg, "history", hist);
-	}
-	h = json_object();
-	json_object_set_new(h, "created", json_string(created));
-	json_object_set_new(h, "created_by", json_string(layers[n_layers - 1].created_by));
-	json_array_append_new(hist, h);
 
 	json_object_set_new(annotations, "org.opencontainers.image.created", json_string(created));
 	for (size_t i = 0; i < o->annotations.n; i++) {
@@ -848,10 +1296,22 @@ int ds_build(ds_build_result *out, const ds_build_opts *o, ds_error *err)
 		goto out;
 	res.image->owns_store = 1;
 	cache = NULL;
+	res.plan = json_incref(plan);
 	*out = res;
 	memset(&res, 0, sizeof(res));
 	rc = 0;
 out:
+	mem_tree_release(&gen);
+	if (app_src) {
+		free(app_src->files);
+		free(app_src);
+	}
+	if (model_src) {
+		free(model_src->files);
+		free(model_src);
+	}
+	free(app_copies);
+	free(model_copies);
 	free_layers(layers, n_layers);
 	ds_store_free(cache);
 	ds_build_result_release(&res);
@@ -866,4 +1326,6 @@ void ds_build_result_release(ds_build_result *r)
 	r->source = ds_source_free(r->source);
 	json_decref(r->python);
 	r->python = NULL;
+	json_decref(r->plan);
+	r->plan = NULL;
 }

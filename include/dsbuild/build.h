@@ -82,6 +82,10 @@ typedef struct ds_build_opts {
 	int py_pre;
 	ds_strv py_groups;          /* pyproject optional-dependency groups */
 	const char *py_lock;        /* write a pylock.toml here; NULL = don't */
+	/* Buildpacks (docs/buildpacks.md). */
+	const char *process;        /* the default process; NULL = detected */
+	const char *job;            /* the notebook or script of the job process */
+	ds_strv buildpacks;         /* extra buildpack folders, after the built-in ones */
 	ds_event_fn on_event;
 	void *event_data;
 } ds_build_opts;
@@ -97,6 +101,7 @@ typedef struct ds_build_result {
 	 * "requested"}]) or NULL when the tree has no Python requirements. */
 	json_t *python;
 	int python_cached;          /* the dependency layer came from the cache */
+	json_t *plan;               /* what detection decided (ds_plan_make()) */
 } ds_build_result;
 
 int ds_build(ds_build_result *out, const ds_build_opts *opts, ds_error *err);
