@@ -1086,6 +1086,86 @@ static void apply_plan(json_t *cfg, const json_t *plan, const char *py_exe, json
 	}
 }
 
+/* Cloud Native Buildpacks of the plan: their launch layers after the
+ * Python dependencies, their env, labels and processes into the plan. */
+static int add_cnb_layers(const ds_build_opts *o, const ds_detect_opts *dopts, json_t *plan,
+			  const ds_source *src, ds_store *cache, const char *cache_dir,
+			  const char *created, json_t *cfg, ds_layer_desc **layers,
+			  size_t *n_layers, ds_error *err)
+{
+	bp_cnb_result *r = NULL;
+	ds_layer_opts lo = DS_LAYER_OPTS_INIT;
+	json_t *p, *v;
+	const char *k;
+	size_t i;
+	int has_launcher = 0, rc = -1;
+	ds_event ev = { .type = DS_EVENT_LAYER_START, .text = "cnb" };
+
+	lo.gzip_level = o->gzip_level;
+	lo.threads = o->threads;
+	emit(o, &ev);
+	if (bp_cnb_build(&r, plan, src, cache, &lo, cache_dir, err) < 0)
+		return -1;
+	for (i = 0; i < r->n_layers; i++) {
+		append_layer(cfg, layers, n_layers, &r->layers[i], r->created_by[i], created);
+		ev = (ds_event){ .type = DS_EVENT_LAYER_DONE, .text = r->created_by[i],
+				 .layer = &(*layers)[*n_layers - 1] };
+		emit(o, &ev);
+	}
+	json_object_foreach (r->env, k, v) {
+		/* PATH-like values are prepended to the image's own. */
+		if (!strcmp(k, "PATH") || !strcmp(k, "LD_LIBRARY_PATH")) {
+			json_t *env = json_object_get(json_object_get(cfg, "config"), "Env"), *e;
+			const char *cur = NULL;
+			size_t l = strlen(k), j;
+			_cleanup_free_ char *val = NULL;
+			json_array_foreach (env, j, e)
+				if (!strncmp(json_string_value(e), k, l) && json_string_value(e)[l] == '=')
+					cur = json_string_value(e) + l + 1;
+			if (!cur && !strcmp(k, "PATH"))
+				cur = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+			val = cur && *cur ? ds_xasprintf("%s:%s", json_string_value(v), cur) :
+					    ds_xstrdup(json_string_value(v));
+			plan_env(plan, k, val);
+			continue;
+		}
+		plan_env(plan, k, json_string_value(v));
+	}
+	json_object_update(json_object_get(plan, "labels"), r->labels);
+	json_array_foreach (r->processes, i, p) {
+		bp_ctx c = { .plan = plan };
+		const char *type = json_string_value(json_object_get(p, "type"));
+		const char *id = json_string_value(json_object_get(p, "buildpack"));
+		_cleanup_free_ char *from = ds_xasprintf("launch.toml of %s", id ? id : "?");
+		json_t *q;
+		size_t j;
+		plan_process(&c, type, json_deep_copy(json_object_get(p, "command")),
+			     !strcmp(type, "web") ? DS_DEFAULT_PORT : 0, from);
+		json_array_foreach (json_object_get(plan, "processes"), j, q)
+			if (!strcmp(json_string_value(json_object_get(q, "type")), type) && id)
+				json_object_set_new(q, "buildpack", json_string(id));
+		if (json_is_true(json_object_get(p, "default")))
+			json_object_set_new(plan, "cnb_default", json_string(type));
+	}
+	json_array_foreach (json_object_get(plan, "files"), i, p)
+		has_launcher |= !strcmp(json_string_value(json_object_get(p, "target")),
+					DS_LAUNCHER_PATH);
+	if (json_array_size(json_object_get(plan, "processes")) && !has_launcher) {
+		json_t *f = json_object();
+		json_object_set_new(f, "target", json_string(DS_LAUNCHER_PATH));
+		json_object_set_new(f, "mode", json_integer(0755));
+		json_object_set_new(f, "embedded", json_string("launcher/launch"));
+		json_object_set_new(f, "buildpack", json_string("dsbuild/launcher"));
+		json_array_append_new(json_object_get(plan, "files"), f);
+	}
+	if (plan_finish(plan, dopts, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	bp_cnb_result_free(r);
+	return rc;
+}
+
 static void free_layers(ds_layer_desc *l, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -1143,6 +1223,7 @@ int ds_build(ds_build_result *out, const ds_build_opts *oin, ds_error *err)
 	dopts.job = o->job;
 	dopts.buildpacks = o->buildpacks.v;
 	dopts.n_buildpacks = o->buildpacks.n;
+	dopts.no_exec = o->no_exec_buildpacks;
 	if (ds_plan_make(&plan, res.source, &dopts, err) < 0)
 		goto out;
 	base = json_string_value(json_object_get(json_object_get(plan, "base"), "ref"));
@@ -1213,6 +1294,10 @@ int ds_build(ds_build_result *out, const ds_build_opts *oin, ds_error *err)
 	/* Python dependencies: between the base's layers and the app's. */
 	if (add_python_layer(o, base, platform, created, res.source, res.epoch, cache, cfg,
 			     &layers, &n_layers, meta, &res, err) < 0)
+		goto out;
+	if (json_array_size(json_object_get(plan, "cnb")) &&
+	    add_cnb_layers(o, &dopts, plan, res.source, cache, cache_path.data, created, cfg,
+			   &layers, &n_layers, err) < 0)
 		goto out;
 	/* Processes need the launcher, which needs the base's Python. */
 	if (json_array_size(json_object_get(plan, "processes")) && !py_exe) {

@@ -86,6 +86,7 @@ typedef struct ds_build_opts {
 	const char *process;        /* the default process; NULL = detected */
 	const char *job;            /* the notebook or script of the job process */
 	ds_strv buildpacks;         /* extra buildpack folders, after the built-in ones */
+	int no_exec_buildpacks;     /* refuse buildpacks that run programs (CNB) */
 	ds_event_fn on_event;
 	void *event_data;
 } ds_build_opts;

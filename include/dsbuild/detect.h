@@ -38,6 +38,9 @@ typedef struct ds_detect_opts {
 	/* Buildpack folders added after the built-in ones (--buildpack). */
 	const char *const *buildpacks;
 	size_t n_buildpacks;
+	/* Refuse buildpacks that run programs (CNB bin/detect, bin/build). */
+	int no_exec;
+	const char *no_exec_origin; /* who asked: "--no-exec-buildpacks", a builder */
 } ds_detect_opts;
 
 #define DS_DETECT_OPTS_INIT { 0 }

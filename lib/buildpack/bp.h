@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <dsbuild/detect.h>
 #include <dsbuild/error.h>
+#include <dsbuild/layer.h>
 #include <dsbuild/source.h>
 
 typedef struct bp {
@@ -15,6 +16,7 @@ typedef struct bp {
 	char *handler; /* built-in detection/build code, or NULL (declarative) */
 	json_t *desc;  /* the parsed buildpack.toml */
 	int builtin;
+	int cnb;       /* a Cloud Native Buildpack: bin/detect and bin/build */
 } bp;
 
 typedef struct bp_ctx {
@@ -46,6 +48,33 @@ void plan_generated(json_t *plan, const char *path, const char *content);
 void plan_env(json_t *plan, const char *name, const char *value);
 int plan_has_requirement(const json_t *facts, const char *name);
 int plan_files(bp_ctx *c, ds_error *err);
+
+/* ---- Cloud Native Buildpacks (lib/buildpack/cnb.c) ------------------------------
+ * bp_cnb_detect is the detection handler of a buildpack with bin/detect: it
+ * runs bin/detect (CNB Buildpack API 0.10) and, when it passes, appends to
+ * plan["cnb"] {"id", "version", "dir", "api", "provides", "requires",
+ * "entries"} for bp_cnb_build. */
+int bp_cnb_detect(bp_ctx *c, int *pass, ds_error *err);
+
+typedef struct bp_cnb_result {
+	size_t n_layers;
+	ds_layer_info *layers; /* launch layers, written to the store, image order */
+	char **created_by;     /* history text per layer: "cnb acme/hello: layer greeting" */
+	json_t *env;	       /* launch env {"NAME": "final value"} (PATH composed) */
+	json_t *processes;     /* [{"type", "command": [argv...], "default": bool, "buildpack"}] */
+	json_t *labels;	       /* {"key": "value"} from launch.toml */
+} bp_cnb_result;
+
+/* Runs bin/build of every CNB buildpack in plan["cnb"], in order, with
+ * the app at src->root; launch layers become image layers (at
+ * /layers/<id>/<name>), cache layers are kept under cache_dir for the next
+ * build, build layers feed later buildpacks. */
+int bp_cnb_build(bp_cnb_result **out, const json_t *plan, const ds_source *src, ds_store *store,
+		 const ds_layer_opts *lo, const char *cache_dir, ds_error *err);
+void bp_cnb_result_free(bp_cnb_result *r);
+
+/* Recomputes the default process, ports and env after processes changed. */
+int plan_finish(json_t *plan, const ds_detect_opts *o, ds_error *err);
 
 /* Fills framework and object (to free) when text builds a web app. */
 int ds_app_scan(const char *text, const char **framework, char **object);

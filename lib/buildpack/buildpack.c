@@ -125,6 +125,22 @@ int bp_load_dir(bp **out, const char *dir, ds_error *err)
 		return -1;
 	if (bp_from_desc(out, desc, file, err) < 0)
 		return -1;
+	{
+		_cleanup_free_ char *det = ds_xasprintf("%s/bin/detect", abs);
+		_cleanup_free_ char *bld = ds_xasprintf("%s/bin/build", abs);
+		int has_det = ds_path_exists(det), has_bld = ds_path_exists(bld);
+		if (has_det || has_bld) {
+			if (!has_det || !has_bld || (*out)->handler) {
+				ds_error_set(err, DS_EINVAL, "'%s': a Cloud Native Buildpack needs both "
+							     "bin/detect and bin/build%s", file,
+					     (*out)->handler ? ", and no handler" : "");
+				bp_free(*out);
+				*out = NULL;
+				return -1;
+			}
+			(*out)->cnb = 1;
+		}
+	}
 	(*out)->dir = TAKE_PTR(abs);
 	return 0;
 }

@@ -305,6 +305,8 @@ static int finish_processes(json_t *plan, json_t *facts, const ds_detect_opts *o
 			return -1;
 		}
 	}
+	if (!def && json_is_string(json_object_get(plan, "cnb_default")))
+		def = json_string_value(json_object_get(plan, "cnb_default"));
 	for (size_t k = 0; !def && k < DS_ARRAY_SIZE(default_order); k++)
 		json_array_foreach (procs, i, p)
 			if (!strcmp(json_string_value(json_object_get(p, "type")), default_order[k]))
@@ -364,6 +366,11 @@ static int finish_processes(json_t *plan, json_t *facts, const ds_detect_opts *o
 		}
 	}
 	return 0;
+}
+
+int plan_finish(json_t *plan, const ds_detect_opts *o, ds_error *err)
+{
+	return finish_processes(plan, json_object_get(plan, "facts"), o, err);
 }
 
 /* ---- the order ---------------------------------------------------------------------- */
@@ -478,7 +485,9 @@ int ds_plan_make(json_t **out, const ds_source *src, const ds_detect_opts *o, ds
 	for (size_t i = 0; i < n; i++) {
 		bp_ctx c = { .src = src, .facts = facts, .plan = plan, .opts = o, .bp = v[i],
 			     .why = json_array() };
-		bp_detect_fn fn = bp_handler(v[i]->handler ? v[i]->handler : "declarative");
+		bp_detect_fn fn = v[i]->cnb	  ? bp_cnb_detect :
+				  v[i]->handler ? bp_handler(v[i]->handler) :
+						  bp_handler("declarative");
 		json_t *e = json_object();
 		int pass = 0;
 
@@ -489,6 +498,14 @@ int ds_plan_make(json_t **out, const ds_source *src, const ds_detect_opts *o, ds
 			json_object_set_new(e, "path", json_string(v[i]->dir));
 		json_object_set_new(e, "why", c.why);
 		json_array_append_new(bps, e);
+		if (v[i]->cnb && o && o->no_exec) {
+			ds_error_set(err, DS_EINVAL, "buildpack '%s' (%s) is executable (bin/detect, "
+						     "bin/build), and executable buildpacks are not "
+						     "allowed here", v[i]->id, v[i]->dir);
+			ds_error_hint(err, "use a declarative buildpack, or drop the policy (%s)",
+				      o->no_exec_origin ? o->no_exec_origin : "--no-exec-buildpacks");
+			goto out;
+		}
 		if (fn(&c, &pass, err) < 0) {
 			ds_error_wrap(err, "buildpack '%s'", v[i]->id);
 			goto out;
