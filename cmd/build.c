@@ -60,6 +60,8 @@ const char cmd_build_usage[] =
 	"  --process NAME        the default process (the image's Cmd)\n"
 	"  --job PATH            the notebook or script the job process runs\n"
 	"  --buildpack DIR       add a buildpack after the built-in ones; repeatable\n"
+	"  --builder FILE        a builder file: base, buildpack order, env, labels\n"
+	"                        (default $DSBUILD_BUILDER, else the project's)\n"
 	"\n"
 	"Config\n"
 	"  --env KEY=VALUE       set an environment variable; repeatable\n"
@@ -124,6 +126,7 @@ enum {
 	OPT_PROCESS,
 	OPT_JOB,
 	OPT_BUILDPACK,
+	OPT_BUILDER,
 };
 
 typedef struct ui {
@@ -276,6 +279,7 @@ int cmd_build(int argc, char **argv)
 		{ "process", required_argument, NULL, OPT_PROCESS },
 		{ "job", required_argument, NULL, OPT_JOB },
 		{ "buildpack", required_argument, NULL, OPT_BUILDPACK },
+		{ "builder", required_argument, NULL, OPT_BUILDER },
 		CMD_REGISTRY_LONGOPTS,
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -316,6 +320,9 @@ int cmd_build(int argc, char **argv)
 			break;
 		case OPT_BUILDPACK:
 			strv_push(&bps, optarg);
+			break;
+		case OPT_BUILDER:
+			o.builder = optarg;
 			break;
 		case OPT_BASE:
 			o.base = optarg;
@@ -560,6 +567,8 @@ int cmd_build(int argc, char **argv)
 	o.py_find_links = strv_view(&py_links);
 	o.py_groups = strv_view(&py_groups);
 	o.buildpacks = strv_view(&bps);
+	if (!o.builder && getenv("DSBUILD_BUILDER") && *getenv("DSBUILD_BUILDER"))
+		o.builder = getenv("DSBUILD_BUILDER");
 	if (!o.base && getenv("DSBUILD_BASE") && *getenv("DSBUILD_BASE"))
 		o.base = getenv("DSBUILD_BASE");
 	o.on_event = on_event;

@@ -27,6 +27,8 @@ const char cmd_detect_usage[] =
 	"  --process NAME    the default process\n"
 	"  --job PATH        the notebook or script of the job process\n"
 	"  --buildpack DIR   add a buildpack after the built-in ones; repeatable\n"
+	"  --builder FILE    a builder file (default $DSBUILD_BUILDER, else the\n"
+	"                    project's 'builder' setting)\n"
 	"  --json            print the plan as one JSON object on stdout\n"
 	"  -h, --help        show this help\n"
 	"\n"
@@ -58,6 +60,10 @@ static void print_human(const json_t *plan, const ds_source *src)
 
 	cmd_human_size(src->total_bytes, sz, sizeof(sz));
 	printf("project:      %s (%zu entries, %s)\n", src->root, src->n_files, sz);
+	if (json_object_get(plan, "builder"))
+		printf("builder:      %s (%s)\n",
+		       json_string_value(json_object_get(json_object_get(plan, "builder"), "name")),
+		       json_string_value(json_object_get(json_object_get(plan, "builder"), "file")));
 	printf("base:         %s (%s)\n", json_string_value(json_object_get(base, "ref")),
 	       json_string_value(json_object_get(base, "from")));
 	if (json_string_value(json_object_get(py, "version")))
@@ -195,6 +201,7 @@ int cmd_detect(int argc, char **argv)
 		{ "process", required_argument, NULL, 'p' },
 		{ "job", required_argument, NULL, 'j' },
 		{ "buildpack", required_argument, NULL, 'B' },
+		{ "builder", required_argument, NULL, 'U' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -225,6 +232,9 @@ int cmd_detect(int argc, char **argv)
 		case 'B':
 			strv_push(&bps, optarg);
 			break;
+		case 'U':
+			dopts.builder = optarg;
+			break;
 		case 'J':
 			json = 1;
 			break;
@@ -246,6 +256,8 @@ int cmd_detect(int argc, char **argv)
 		strv_release(&bps);
 		return cmd_usage_error("detect", "one folder only ('%s' is extra)", argv[optind]);
 	}
+	if (!dopts.builder && getenv("DSBUILD_BUILDER") && *getenv("DSBUILD_BUILDER"))
+		dopts.builder = getenv("DSBUILD_BUILDER");
 	if (!dopts.base && getenv("DSBUILD_BASE") && *getenv("DSBUILD_BASE")) {
 		dopts.base = getenv("DSBUILD_BASE");
 		dopts.base_origin = "$DSBUILD_BASE";

@@ -1201,6 +1201,7 @@ int ds_build(ds_build_result *out, const ds_build_opts *oin, ds_error *err)
 	mem_tree gen = { 0 };
 	ds_source *app_src = NULL, *model_src = NULL;
 	ds_source_file *app_copies = NULL, *model_copies = NULL;
+	const char **extra_urls = NULL;
 	int rc = -1;
 
 	if (ds_source_epoch(o->source_dir, &res.epoch, &res.epoch_origin, err) < 0)
@@ -1224,10 +1225,27 @@ int ds_build(ds_build_result *out, const ds_build_opts *oin, ds_error *err)
 	dopts.buildpacks = o->buildpacks.v;
 	dopts.n_buildpacks = o->buildpacks.n;
 	dopts.no_exec = o->no_exec_buildpacks;
+	dopts.builder = o->builder;
 	if (ds_plan_make(&plan, res.source, &dopts, err) < 0)
 		goto out;
 	base = json_string_value(json_object_get(json_object_get(plan, "base"), "ref"));
 	ob.base = base;
+	{
+		/* A builder's package index, unless --index-url names one. */
+		json_t *pi = json_object_get(plan, "python_index"), *x;
+		size_t i;
+		if (!ob.py_index_url && json_is_string(json_object_get(pi, "index-url")))
+			ob.py_index_url = json_string_value(json_object_get(pi, "index-url"));
+		if (!ob.py_extra_index_urls.n &&
+		    json_array_size(json_object_get(pi, "extra-index-urls"))) {
+			extra_urls = ds_xcalloc(json_array_size(json_object_get(pi, "extra-index-urls")),
+						sizeof(*extra_urls));
+			json_array_foreach (json_object_get(pi, "extra-index-urls"), i, x)
+				if (json_is_string(x))
+					extra_urls[ob.py_extra_index_urls.n++] = json_string_value(x);
+			ob.py_extra_index_urls.v = extra_urls;
+		}
+	}
 	{
 		json_t *g, *n;
 		size_t i;
@@ -1397,6 +1415,7 @@ out:
 	}
 	free(app_copies);
 	free(model_copies);
+	free(extra_urls);
 	free_layers(layers, n_layers);
 	ds_store_free(cache);
 	ds_build_result_release(&res);

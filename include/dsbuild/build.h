@@ -87,6 +87,7 @@ typedef struct ds_build_opts {
 	const char *job;            /* the notebook or script of the job process */
 	ds_strv buildpacks;         /* extra buildpack folders, after the built-in ones */
 	int no_exec_buildpacks;     /* refuse buildpacks that run programs (CNB) */
+	const char *builder;        /* a builder file; NULL: $DSBUILD_BUILDER is the caller's */
 	ds_event_fn on_event;
 	void *event_data;
 } ds_build_opts;

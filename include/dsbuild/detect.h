@@ -38,6 +38,9 @@ typedef struct ds_detect_opts {
 	/* Buildpack folders added after the built-in ones (--buildpack). */
 	const char *const *buildpacks;
 	size_t n_buildpacks;
+	/* A builder file (--builder, $DSBUILD_BUILDER); NULL: the project's
+	 * `builder` setting, else the built-in order. */
+	const char *builder;
 	/* Refuse buildpacks that run programs (CNB bin/detect, bin/build). */
 	int no_exec;
 	const char *no_exec_origin; /* who asked: "--no-exec-buildpacks", a builder */

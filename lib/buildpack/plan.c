@@ -375,89 +375,164 @@ int plan_finish(json_t *plan, const ds_detect_opts *o, ds_error *err)
 
 /* ---- the order ---------------------------------------------------------------------- */
 
-static void free_bps(bp **v, size_t n)
+typedef struct group {
+	bp **v;
+	int *optional;
+	size_t n;
+} group;
+
+static void groups_free(group *g, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		bp_free(v[i]);
-	free(v);
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < g[i].n; k++)
+			bp_free(g[i].v[k]);
+		free(g[i].v);
+		free(g[i].optional);
+	}
+	free(g);
 }
 
-static int load_order(bp ***out, size_t *n_out, const ds_detect_opts *o, json_t *facts,
-		      ds_error *err)
+static void group_push(group *g, bp *b, int optional)
 {
-	size_t len, n = 0;
-	const unsigned char *data = bp_embedded("order.toml", &len, NULL);
-	_cleanup_json_ json_t *order = NULL;
-	json_t *group, *g, *extra;
-	bp **v = NULL;
+	g->v = ds_xrealloc(g->v, (g->n + 1) * sizeof(*g->v));
+	g->optional = ds_xrealloc(g->optional, (g->n + 1) * sizeof(*g->optional));
+	g->v[g->n] = b;
+	g->optional[g->n] = optional;
+	g->n++;
+}
+
+/* A buildpack named by a group entry: a path (relative to the builder
+ * file), an id the builder's [[buildpacks]] maps to a path, or a built-in. */
+static int load_entry(bp **out, const json_t *e, const json_t *builder, const char *bdir,
+		      const char *bfile, ds_error *err)
+{
+	const char *id = json_string_value(json_object_get(e, "id"));
+	const char *path = json_string_value(json_object_get(e, "path"));
+	json_t *m;
 	size_t i;
 
-	if (!data)
-		return ds_error_set(err, DS_ENOENT, "the built-in buildpack order is missing");
-	if (ds_toml_parse(&order, "buildpacks/order.toml", (const char *)data, len, err) < 0)
-		return -1;
-	group = json_object_get(json_array_get(json_object_get(order, "order"), 0), "group");
-	extra = json_object_get(json_object_get(facts, "config"), "buildpacks");
-	v = ds_xcalloc(json_array_size(group) + (o ? o->n_buildpacks : 0) +
-			       json_array_size(extra) + 1,
-		       sizeof(*v));
-	json_array_foreach (group, i, g) {
-		const char *id = json_string_value(json_object_get(g, "id"));
-		const char *slash = id ? strchr(id, '/') : NULL;
-		if (!slash || bp_load_builtin(&v[n], slash + 1, err) < 0) {
-			free_bps(v, n);
+	if (!id && !path)
+		return ds_error_set(err, DS_EINVAL, "'%s': an order group entry needs an id or a "
+						    "path", bfile);
+	if (!path && builder)
+		json_array_foreach (json_object_get(builder, "buildpacks"), i, m)
+			if (id && !strcmp(json_string_value(json_object_get(m, "id")) ?: "", id))
+				path = json_string_value(json_object_get(m, "path"));
+	if (path) {
+		_cleanup_free_ char *p = path[0] == '/' || !bdir ? ds_xstrdup(path) :
+								 ds_xasprintf("%s/%s", bdir, path);
+		if (bp_load_dir(out, p, err) < 0)
+			return ds_error_wrap(err, "'%s'", bfile);
+		if (id && strcmp(id, (*out)->id)) {
+			ds_error_set(err, DS_EINVAL, "'%s': the buildpack at '%s' is '%s', not '%s'",
+				     bfile, path, (*out)->id, id);
+			bp_free(*out);
+			*out = NULL;
 			return -1;
 		}
-		n++;
+		return 0;
 	}
-	/* Project buildpacks, then --buildpack ones: after the built-ins, before
-	 * the launcher (which must see every process). */
-	{
-		bp *launcher = n ? v[n - 1] : NULL;
-		if (launcher)
-			n--;
-		json_array_foreach (extra, i, g) {
-			_cleanup_free_ char *dir = NULL;
-			if (!json_is_string(g)) {
-				free_bps(v, n);
-				bp_free(launcher);
-				return ds_error_set(err, DS_EINVAL, "project config: buildpacks[%zu] "
-								    "must be a folder path", i);
-			}
-			dir = ds_xasprintf("%s", json_string_value(g));
-			if (bp_load_dir(&v[n], dir, err) < 0) {
-				free_bps(v, n);
-				bp_free(launcher);
-				return -1;
-			}
-			n++;
-		}
-		for (size_t k = 0; o && k < o->n_buildpacks; k++) {
-			if (bp_load_dir(&v[n], o->buildpacks[k], err) < 0) {
-				free_bps(v, n);
-				bp_free(launcher);
-				return ds_error_wrap(err, "--buildpack");
-			}
-			n++;
-		}
-		if (launcher)
-			v[n++] = launcher;
+	if (strncmp(id, "dsbuild/", 8)) {
+		ds_error_set(err, DS_EINVAL, "'%s': buildpack '%s' has no path", bfile, id);
+		return ds_error_hint(err, "add path = \"DIR\" to the entry, or a [[buildpacks]] "
+					  "table with its id and path");
 	}
-	*out = v;
-	*n_out = n;
+	if (bp_load_builtin(out, id + 8, err) < 0)
+		return ds_error_wrap(err, "'%s'", bfile);
 	return 0;
 }
 
-int ds_plan_make(json_t **out, const ds_source *src, const ds_detect_opts *o, ds_error *err)
+/* The order groups (a builder's, else the built-in one), each followed by
+ * the project's and --buildpack's buildpacks, then the launcher. */
+static int load_groups(group **out, size_t *n_out, const ds_detect_opts *o, json_t *facts,
+		       const json_t *builder, const char *bfile, ds_error *err)
 {
-	_cleanup_json_ json_t *plan = json_object();
-	json_t *facts = NULL, *bps = json_array(), *group = json_array();
-	bp **v = NULL;
-	size_t n = 0;
-	int rc = -1;
+	size_t len, ng = 0, i, k;
+	const unsigned char *data = bp_embedded("order.toml", &len, NULL);
+	_cleanup_json_ json_t *builtin = NULL;
+	_cleanup_free_ char *bdir = NULL;
+	const json_t *order;
+	json_t *ge, *g, *extra;
+	group *groups = NULL;
 
-	json_object_set_new(plan, "buildpacks", bps);
-	json_object_set_new(plan, "group", group);
+	if (!data)
+		return ds_error_set(err, DS_ENOENT, "the built-in buildpack order is missing");
+	if (ds_toml_parse(&builtin, "buildpacks/order.toml", (const char *)data, len, err) < 0)
+		return -1;
+	order = json_object_get(builtin, "order");
+	if (builder && json_array_size(json_object_get(builder, "order"))) {
+		const char *slash = strrchr(bfile, '/');
+		order = json_object_get(builder, "order");
+		bdir = slash ? ds_xstrndup(bfile, (size_t)(slash - bfile)) : ds_xstrdup(".");
+	}
+	extra = json_object_get(json_object_get(facts, "config"), "buildpacks");
+	groups = ds_xcalloc(json_array_size(order) + 1, sizeof(*groups));
+	json_array_foreach (order, i, g) {
+		group *gr = &groups[ng++];
+		int has_launcher = 0;
+		if (!json_is_array(json_object_get(g, "group"))) {
+			groups_free(groups, ng);
+			return ds_error_set(err, DS_EINVAL, "'%s': order[%zu] needs group = [...]",
+					    bdir ? bfile : "buildpacks/order.toml", i);
+		}
+		json_array_foreach (json_object_get(g, "group"), k, ge) {
+			bp *b = NULL;
+			if (load_entry(&b, ge, bdir ? builder : NULL, bdir, bdir ? bfile : "order",
+				       err) < 0) {
+				groups_free(groups, ng);
+				return -1;
+			}
+			if (!strcmp(b->id, "dsbuild/launcher")) {
+				has_launcher = 1;
+				bp_free(b);
+				continue;
+			}
+			group_push(gr, b, json_is_true(json_object_get(ge, "optional")));
+		}
+		(void)has_launcher;
+		/* The project's buildpacks, then --buildpack's: required. */
+		json_array_foreach (extra, k, ge) {
+			bp *b = NULL;
+			const char *cfile = json_string_value(
+				json_object_get(json_object_get(facts, "config"), "file"));
+			if (!json_is_string(ge)) {
+				groups_free(groups, ng);
+				return ds_error_set(err, DS_EINVAL, "'%s': buildpacks[%zu] must be a "
+								    "folder path", cfile, k);
+			}
+			if (bp_load_dir(&b, json_string_value(ge), err) < 0) {
+				groups_free(groups, ng);
+				return ds_error_wrap(err, "'%s' buildpacks", cfile);
+			}
+			group_push(gr, b, 0);
+		}
+		for (k = 0; o && k < o->n_buildpacks; k++) {
+			bp *b = NULL;
+			if (bp_load_dir(&b, o->buildpacks[k], err) < 0) {
+				groups_free(groups, ng);
+				return ds_error_wrap(err, "--buildpack");
+			}
+			group_push(gr, b, 0);
+		}
+		{
+			bp *b = NULL;
+			if (bp_load_builtin(&b, "launcher", err) < 0) {
+				groups_free(groups, ng);
+				return -1;
+			}
+			group_push(gr, b, 1);
+		}
+	}
+	*out = groups;
+	*n_out = ng;
+	return 0;
+}
+
+static json_t *new_plan(void)
+{
+	json_t *plan = json_object();
+	json_object_set_new(plan, "buildpacks", json_array());
+	json_object_set_new(plan, "group", json_array());
 	json_object_set_new(plan, "processes", json_array());
 	json_object_set_new(plan, "env", json_object());
 	json_object_set_new(plan, "packages", json_array());
@@ -467,68 +542,225 @@ int ds_plan_make(json_t **out, const ds_source *src, const ds_detect_opts *o, ds
 	json_object_set_new(plan, "labels", json_object());
 	json_object_set_new(plan, "extra_ports", json_array());
 	json_object_set_new(plan, "notes", json_array());
+	return plan;
+}
+
+/* Runs one group's detection on plan.  *ok = 0 when a required buildpack
+ * did not pass (the next group is tried). */
+static int run_group(json_t *plan, group *g, const ds_source *src, json_t *facts,
+		     const ds_detect_opts *o, int *ok, ds_error *err)
+{
+	json_t *bps = json_object_get(plan, "buildpacks"), *grp = json_object_get(plan, "group");
+
+	*ok = 1;
+	for (size_t i = 0; i < g->n; i++) {
+		bp *b = g->v[i];
+		bp_ctx c = { .src = src, .facts = facts, .plan = plan, .opts = o, .bp = b,
+			     .why = json_array() };
+		bp_detect_fn fn = b->cnb     ? bp_cnb_detect :
+				  b->handler ? bp_handler(b->handler) :
+					       bp_handler("declarative");
+		json_t *e = json_object();
+		int pass = 0;
+
+		json_object_set_new(e, "id", json_string(b->id));
+		json_object_set_new(e, "version", json_string(b->version));
+		json_object_set_new(e, "name", json_string(b->name));
+		json_object_set_new(e, "optional", json_boolean(g->optional[i]));
+		if (!b->builtin)
+			json_object_set_new(e, "path", json_string(b->dir));
+		json_object_set_new(e, "why", c.why);
+		json_array_append_new(bps, e);
+		if (b->cnb && o && o->no_exec) {
+			ds_error_set(err, DS_EINVAL, "buildpack '%s' (%s) is executable (bin/detect, "
+						     "bin/build), and executable buildpacks are not "
+						     "allowed here", b->id, b->dir);
+			return ds_error_hint(err, "use a declarative buildpack, or drop the policy "
+						  "(%s)",
+					     o->no_exec_origin ? o->no_exec_origin :
+								 "--no-exec-buildpacks");
+		}
+		if (fn(&c, &pass, err) < 0)
+			return ds_error_wrap(err, "buildpack '%s'", b->id);
+		if (pass && plan_files(&c, err) < 0)
+			return -1;
+		json_object_set_new(e, "detected", json_boolean(pass));
+		if (pass) {
+			json_t *ge = json_object();
+			json_object_set_new(ge, "id", json_string(b->id));
+			json_object_set_new(ge, "version", json_string(b->version));
+			json_array_append_new(grp, ge);
+		} else if (!g->optional[i]) {
+			*ok = 0;
+			return 0;
+		}
+		/* Project config overrides detection and the Procfile; the
+		 * launcher, last, sees the final set. */
+		if (i + 2 == g->n && finish_processes(plan, facts, o, err) < 0)
+			return -1;
+	}
+	if (g->n < 2 && finish_processes(plan, facts, o, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* The builder file: --builder, $DSBUILD_BUILDER (both in opts), else the
+ * project's `builder`. */
+static int load_builder(json_t **out, char **file, const ds_detect_opts *o, json_t *facts,
+			const ds_source *src, ds_error *err)
+{
+	json_t *cfg = json_object_get(facts, "config");
+	const char *p = o ? o->builder : NULL;
+	_cleanup_free_ char *path = NULL;
+
+	*out = NULL;
+	*file = NULL;
+	if (!p && json_is_string(json_object_get(cfg, "builder"))) {
+		p = json_string_value(json_object_get(cfg, "builder"));
+		path = p[0] == '/' ? ds_xstrdup(p) : ds_xasprintf("%s/%s", src->root, p);
+	} else if (p) {
+		path = ds_path_absolute(p);
+	}
+	if (!path)
+		return 0;
+	if (!ds_path_exists(path)) {
+		ds_error_set(err, DS_ENOENT, "builder file '%s' does not exist", p);
+		return ds_error_hint(err, "check --builder, $DSBUILD_BUILDER or the project's "
+					  "'builder' setting");
+	}
+	if (ds_toml_parse_file(out, path, err) < 0)
+		return -1;
+	{
+		const char *k;
+		json_t *v;
+		static const char *const keys[] = { "builder", "base", "env", "labels", "python",
+						    "policy", "order", "buildpacks" };
+		json_object_foreach (*out, k, v) {
+			size_t i;
+			for (i = 0; i < DS_ARRAY_SIZE(keys); i++)
+				if (!strcmp(k, keys[i]))
+					break;
+			if (i == DS_ARRAY_SIZE(keys)) {
+				ds_error_set(err, DS_EINVAL, "'%s': unknown builder setting '%s'",
+					     path, k);
+				json_decref(*out);
+				*out = NULL;
+				return ds_error_hint(err, "the settings are [builder], base, [env], "
+							  "[labels], [python], [policy], [[order]], "
+							  "[[buildpacks]] (docs/buildpacks.md)");
+			}
+		}
+		if (json_object_get(*out, "base") && !json_is_string(json_object_get(*out, "base"))) {
+			json_decref(*out);
+			*out = NULL;
+			return ds_error_set(err, DS_EINVAL, "'%s': base must be a string", path);
+		}
+	}
+	*file = TAKE_PTR(path);
+	return 0;
+}
+
+int ds_plan_make(json_t **out, const ds_source *src, const ds_detect_opts *oin, ds_error *err)
+{
+	_cleanup_json_ json_t *proto = new_plan();
+	_cleanup_json_ json_t *builder = NULL;
+	_cleanup_free_ char *bfile = NULL;
+	ds_detect_opts ob = oin ? *oin : (ds_detect_opts)DS_DETECT_OPTS_INIT;
+	const ds_detect_opts *o = &ob;
+	json_t *facts = NULL;
+	json_t *tried = json_array();
+	group *groups = NULL;
+	size_t ng = 0;
+	int rc = -1;
 
 	if (ds_detect_facts(&facts, src, o, err) < 0)
-		return -1;
-	json_object_set_new(plan, "facts", facts);
-	json_object_set(plan, "ignored", json_object_get(facts, "ignored"));
+		goto out;
+	json_object_set_new(proto, "facts", facts);
+	json_object_set(proto, "ignored", json_object_get(facts, "ignored"));
 	{
 		size_t i;
 		json_t *x;
 		json_array_foreach (json_object_get(facts, "notes"), i, x)
-			json_array_append(json_object_get(plan, "notes"), x);
+			json_array_append(json_object_get(proto, "notes"), x);
 	}
-	if (choose_base(plan, facts, o, err) < 0)
-		return -1;
-	if (load_order(&v, &n, o, facts, err) < 0)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		bp_ctx c = { .src = src, .facts = facts, .plan = plan, .opts = o, .bp = v[i],
-			     .why = json_array() };
-		bp_detect_fn fn = v[i]->cnb	  ? bp_cnb_detect :
-				  v[i]->handler ? bp_handler(v[i]->handler) :
-						  bp_handler("declarative");
-		json_t *e = json_object();
-		int pass = 0;
-
-		json_object_set_new(e, "id", json_string(v[i]->id));
-		json_object_set_new(e, "version", json_string(v[i]->version));
-		json_object_set_new(e, "name", json_string(v[i]->name));
-		if (!v[i]->builtin)
-			json_object_set_new(e, "path", json_string(v[i]->dir));
-		json_object_set_new(e, "why", c.why);
-		json_array_append_new(bps, e);
-		if (v[i]->cnb && o && o->no_exec) {
-			ds_error_set(err, DS_EINVAL, "buildpack '%s' (%s) is executable (bin/detect, "
-						     "bin/build), and executable buildpacks are not "
-						     "allowed here", v[i]->id, v[i]->dir);
-			ds_error_hint(err, "use a declarative buildpack, or drop the policy (%s)",
-				      o->no_exec_origin ? o->no_exec_origin : "--no-exec-buildpacks");
-			goto out;
-		}
-		if (fn(&c, &pass, err) < 0) {
-			ds_error_wrap(err, "buildpack '%s'", v[i]->id);
-			goto out;
-		}
-		if (pass && plan_files(&c, err) < 0)
-			goto out;
-		json_object_set_new(e, "detected", json_boolean(pass));
-		if (pass) {
-			json_t *ge = json_object();
-			json_object_set_new(ge, "id", json_string(v[i]->id));
-			json_object_set_new(ge, "version", json_string(v[i]->version));
-			json_array_append_new(group, ge);
-		}
-		/* Project config overrides detection and the Procfile; the
-		 * launcher, last, sees the final set. */
-		if (i + 2 == n && finish_processes(plan, facts, o, err) < 0)
-			goto out;
-	}
-	if (n < 2 && finish_processes(plan, facts, o, err) < 0)
+	if (load_builder(&builder, &bfile, o, facts, src, err) < 0)
 		goto out;
-	*out = TAKE_PTR(plan);
-	rc = 0;
+	if (builder) {
+		json_t *b = json_object(), *pol = json_object_get(builder, "policy");
+		const char *k;
+		json_t *v;
+		json_object_set_new(b, "file", json_string(bfile));
+		json_object_set(b, "name",
+				json_object_get(json_object_get(builder, "builder"), "name") ?:
+					json_string(bfile));
+		json_object_set_new(proto, "builder", b);
+		/* The builder's settings come first: everything else overrides them. */
+		json_object_foreach (json_object_get(builder, "env"), k, v)
+			if (json_is_string(v))
+				plan_env(proto, k, json_string_value(v));
+		json_object_foreach (json_object_get(builder, "labels"), k, v)
+			if (json_is_string(v))
+				json_object_set(json_object_get(proto, "labels"), k, v);
+		if (json_is_object(json_object_get(builder, "python")))
+			json_object_set(proto, "python_index", json_object_get(builder, "python"));
+		if (json_is_false(json_object_get(pol, "executable-buildpacks")) && !ob.no_exec) {
+			ob.no_exec = 1;
+			ob.no_exec_origin = bfile;
+		}
+	}
+	{
+		/* Base precedence: flags > project > builder > Python version > default. */
+		const char *cfg_base = json_string_value(
+			json_object_get(json_object_get(facts, "config"), "base"));
+		if (!ob.base && !cfg_base && json_is_string(json_object_get(builder, "base"))) {
+			ob.base = json_string_value(json_object_get(builder, "base"));
+			ob.base_origin = bfile;
+		}
+	}
+	if (choose_base(proto, facts, o, err) < 0)
+		goto out;
+	if (load_groups(&groups, &ng, o, facts, builder, bfile ? bfile : "", err) < 0)
+		goto out;
+	for (size_t gi = 0; gi < ng; gi++) {
+		json_t *plan = json_deep_copy(proto);
+		int ok = 0;
+		if (run_group(plan, &groups[gi], src, json_object_get(plan, "facts"), o, &ok,
+			      err) < 0) {
+			json_decref(plan);
+			goto out;
+		}
+		if (ok) {
+			json_object_set_new(plan, "group_index", json_integer((json_int_t)gi));
+			json_object_set_new(plan, "groups_tried", json_incref(tried));
+			*out = plan;
+			rc = 0;
+			goto out;
+		}
+		json_array_append(tried, json_object_get(plan, "buildpacks"));
+		json_decref(plan);
+	}
+	{
+		ds_buf why = DS_BUF_INIT;
+		json_t *bps, *e;
+		size_t i, k;
+		ds_buf_init(&why, 4096);
+		json_array_foreach (tried, i, bps)
+			json_array_foreach (bps, k, e)
+				if (json_is_false(json_object_get(e, "detected")) &&
+				    !json_is_true(json_object_get(e, "optional")))
+					ds_buf_addf(&why, "%sgroup %zu: %s: %s", why.len ? "; " : "",
+						    i + 1, json_string_value(json_object_get(e, "id")),
+						    json_string_value(json_array_get(
+							    json_object_get(e, "why"),
+							    json_array_size(json_object_get(e, "why")) -
+								    1)) ?: "did not pass");
+		ds_error_set(err, DS_EINVAL, "no buildpack group applies to this project (%s)",
+			     why.len ? why.data : "no groups");
+		ds_error_hint(err, "'dsbuild detect' shows what each buildpack looked for");
+		ds_buf_release(&why);
+	}
 out:
-	free_bps(v, n);
+	json_decref(tried);
+	groups_free(groups, ng);
 	return rc;
 }
