@@ -272,6 +272,8 @@ class Handler(BaseHTTPRequestHandler):
             self._handle()
         except HTTPError as e:
             self.reply(e.code, {"error": e.message}, e.headers)
+        except (ConnectionError, socket.timeout):
+            raise  # the client went away: Server.handle_error logs one line
         except Exception:
             log_traceback("%s: internal error on %s" % (PROG, _printable(self.requestline)))
             if not self._replied:

@@ -255,6 +255,17 @@ class LaunchTest(unittest.TestCase):
         err = self.launch_fails(2, "--list", "x")
         self.assertIn("--list takes no arguments", err)
 
+    def test_list_into_closed_pipe(self):
+        self.write_processes({"processes": dict(("p%04d" % i, {"command": ["x"] * 50})
+                                                for i in range(800))})
+        p = subprocess.Popen([PYTHON, LAUNCH, "--list"], env={"DSBUILD_PROCESSES": self.processes},
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        p.stdout.close()
+        err = p.stderr.read().decode()
+        p.stderr.close()
+        self.assertEqual(p.wait(60), 1)
+        self.assertEqual(err, "")
+
     def test_help(self):
         for flag in ("--help", "-h"):
             status, out, err, _ = self.launch(flag, processes=os.path.join(self.tmp, "none"))

@@ -295,7 +295,7 @@ class EndpointTest(PredictTestBase):
 
     def test_predict_exception(self):
         got = self.predict("boom", {"instances": [[1, 2]]})
-        self.assert_error(got, 500, "prediction failed: ValueError: rows must have 3 columns, got 2")
+        self.assert_error(got, 500, "prediction failed: ValueError")
         self.assertEqual(got[1]["error"],
                          "prediction failed: ValueError: rows must have 3 columns, got 2")
         self.server.wait_for_line(r"^dsbuild-predict: model 'boom': prediction failed$")
@@ -311,7 +311,8 @@ class EndpointTest(PredictTestBase):
             (b"[[1, 2]]", "expected a JSON object like {\"instances\": "),
             (b"\"x\"", "not a string"),
             (b"{\"rows\": [[1]]}", "expected \"instances\" (or \"inputs\") in the request"),
-            (b"{\"instances\": [1], \"inputs\": [1]}", "give \"instances\" or \"inputs\", not both"),
+            (b"{\"instances\": [1], \"inputs\": [1]}",
+             "give \"instances\" or \"inputs\", not both"),
             (b"{\"instances\": {\"a\": 1}}", "\"instances\" must be a list, not an object"),
             (b"{\"inputs\": 3}", "\"inputs\" must be a list, not a number"),
             (b"{\"instances\": []}", "\"instances\" is empty"),
