@@ -711,8 +711,29 @@ int cmd_build(int argc, char **argv)
 		if (refs[0].transport == DS_TRANSPORT_OCI) {
 			const char *t = refs[0].tag;
 			const char *c2 = strrchr(tags.v[0], ':');
-			fprintf(stderr, "run it: podman run --rm oci:%s:%s\n", refs[0].path,
+			json_t *xports = json_object_get(json_object_get(res.image->config, "config"),
+							"ExposedPorts"), *pv;
+			const char *pk;
+			fprintf(stderr, "run it: podman run --rm");
+			json_object_foreach (xports, pk, pv) {
+				int pn = atoi(pk);
+				if (pn > 0 && strstr(pk, "/tcp"))
+					fprintf(stderr, " -p %d:%d", pn, pn);
+			}
+			fprintf(stderr, " oci:%s:%s\n", refs[0].path,
 				t ? t : (c2 ? c2 + 1 : "latest"));
+			if (res.plan && json_array_size(json_object_get(res.plan, "processes")) > 1) {
+				json_t *p;
+				size_t k;
+				fprintf(stderr, "processes:");
+				json_array_foreach (json_object_get(res.plan, "processes"), k, p)
+					fprintf(stderr, " %s%s",
+						json_string_value(json_object_get(p, "type")),
+						json_is_true(json_object_get(p, "default")) ?
+							" (default)" :
+							"");
+				fprintf(stderr, " (podman run ... IMAGE NAME runs one by name)\n");
+			}
 		}
 	}
 	rc = EXIT_OK;
