@@ -415,6 +415,11 @@ class Handler(BaseHTTPRequestHandler):
     def _predict(self, model, instances):
         try:
             result = model.predict(instances)
+        except (ValueError, TypeError) as e:
+            # What models raise for input of the wrong shape or type (sklearn's
+            # "X has 3 features, but ... is expecting 4"): the client's to fix.
+            log_traceback("%s: model '%s': prediction failed" % (PROG, model.name))
+            raise HTTPError(400, "prediction failed: %s: %s" % (type(e).__name__, _short(e)))
         except Exception as e:
             log_traceback("%s: model '%s': prediction failed" % (PROG, model.name))
             raise HTTPError(500, "prediction failed: %s: %s" % (type(e).__name__, _short(e)))

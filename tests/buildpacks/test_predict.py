@@ -295,7 +295,8 @@ class EndpointTest(PredictTestBase):
 
     def test_predict_exception(self):
         got = self.predict("boom", {"instances": [[1, 2]]})
-        self.assert_error(got, 500, "prediction failed: ValueError")
+        # ValueError/TypeError: bad input, the client's to fix (400).
+        self.assert_error(got, 400, "prediction failed: ValueError")
         self.assertEqual(got[1]["error"],
                          "prediction failed: ValueError: rows must have 3 columns, got 2")
         self.server.wait_for_line(r"^dsbuild-predict: model 'boom': prediction failed$")
@@ -627,10 +628,10 @@ class SklearnTest(PredictTestBase):
         self.assertEqual(code, 200)
         for got, want in zip(doc["predictions"], expected["regression"]):
             self.assertAlmostEqual(got, want, places=9)
-        # A wrong shape is sklearn's ValueError, as a 500 without a traceback.
+        # A wrong shape is sklearn's ValueError, as a 400 without a traceback.
         code, doc, _ = server.request("POST", "/v1/models/pipeline:predict",
                                       b'{"instances": [[1, 2, 3]]}')
-        self.assertEqual(code, 500)
+        self.assertEqual(code, 400)
         self.assertTrue(doc["error"].startswith("prediction failed: ValueError: X has 3 features"),
                         doc)
         self.assertNotIn("Traceback", doc["error"])
