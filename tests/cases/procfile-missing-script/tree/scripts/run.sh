@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "the script is here, not at ./run.sh"

@@ -1,0 +1,3 @@
+import sys
+
+print("working on", sys.argv[1:])

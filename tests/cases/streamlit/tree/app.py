@@ -1,0 +1,4 @@
+import streamlit as st
+
+st.title("Iris explorer")
+st.write("hello")
