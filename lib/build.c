@@ -1388,6 +1388,44 @@ int ds_build(ds_build_result *out, const ds_build_opts *oin, ds_error *err)
 	json_object_set_new(cfg, "created", json_string(created));
 
 	json_object_set_new(annotations, "org.opencontainers.image.created", json_string(created));
+	{
+		/* What the image is and where it came from, as annotations and
+		 * labels (docs/image.md); --label and --annotation win. */
+		json_t *proj = json_object_get(json_object_get(plan, "facts"), "project");
+		json_t *labels = json_object_get(json_object_get(cfg, "config"), "Labels");
+		_cleanup_free_ char *rev = NULL, *url = NULL;
+		const char *kv[4][2] = {
+			{ "org.opencontainers.image.title",
+			  /* not the folder's name: a checkout path must not
+			   * change the digest */
+			  json_string_value(json_object_get(proj, "name")) },
+			{ "org.opencontainers.image.version",
+			  json_string_value(json_object_get(proj, "version")) },
+			{ NULL, NULL },
+			{ NULL, NULL },
+		};
+		ds_source_git_info(res.source->root, &rev, &url);
+		kv[2][0] = "org.opencontainers.image.revision";
+		kv[2][1] = rev;
+		kv[3][0] = "org.opencontainers.image.source";
+		kv[3][1] = url;
+		if (!json_is_object(labels)) {
+			labels = json_object();
+			json_object_set_new(json_object_get(cfg, "config"), "Labels", labels);
+		}
+		for (size_t i = 0; i < 4; i++) {
+			if (!kv[i][1])
+				continue;
+			json_object_set_new(annotations, kv[i][0], json_string(kv[i][1]));
+			if (!json_object_get(labels, kv[i][0]))
+				json_object_set_new(labels, kv[i][0], json_string(kv[i][1]));
+		}
+		if (json_string_value(json_object_get(annotations, "org.opencontainers.image.base.name")) &&
+		    !json_object_get(labels, "org.opencontainers.image.base.name"))
+			json_object_set(labels, "org.opencontainers.image.base.name",
+					json_object_get(annotations,
+							"org.opencontainers.image.base.name"));
+	}
 	for (size_t i = 0; i < o->annotations.n; i++) {
 		_cleanup_free_ char *k = NULL;
 		const char *v;

@@ -73,6 +73,10 @@ typedef enum {
  * touched dir, else 0.  A malformed SOURCE_DATE_EPOCH is an error. */
 int ds_source_epoch(const char *dir, int64_t *epoch, ds_epoch_origin *origin, ds_error *err);
 
+/* The tree's git commit (HEAD) and origin URL without credentials; NULLs
+ * when dir is not in a git work tree.  Free both. */
+void ds_source_git_info(const char *dir, char **revision, char **remote);
+
 #ifdef __cplusplus
 }
 #endif

@@ -376,6 +376,8 @@ static int read_notebook(json_t *facts, const ds_source *src, const ds_source_fi
 	json_object_set_new(o, "code_cells", json_integer((json_int_t)nb->n_code_cells));
 	json_object_set_new(o, "params", strv_json(nb->params, nb->n_params));
 	json_object_set_new(o, "notes", strv_json(nb->notes, nb->n_notes));
+	for (size_t i = 0; i < nb->n_notes; i++)
+		add_note(facts, "%s: %s", f->path, nb->notes[i]);
 	json_object_set_new(o, "script", json_string(nb->script));
 	if (nb->exported)
 		json_object_set_new(o, "exported", json_string(nb->exported));
@@ -597,6 +599,16 @@ int ds_detect_facts(json_t **out, const ds_source *src, const ds_detect_opts *op
 	}
 	if (read_config(facts, src, pyproject, err) < 0)
 		return -1;
+	{
+		json_t *proj = json_object_get(pyproject, "project");
+		if (json_is_string(json_object_get(proj, "name"))) {
+			json_t *p = json_object();
+			json_object_set(p, "name", json_object_get(proj, "name"));
+			if (json_is_string(json_object_get(proj, "version")))
+				json_object_set(p, "version", json_object_get(proj, "version"));
+			json_object_set_new(facts, "project", p);
+		}
+	}
 	{
 		json_t *cfg = json_object_get(facts, "config");
 		json_t *mt = json_object_get(cfg, "model-threshold");

@@ -25,17 +25,23 @@ static int parse_epoch(const char *s, int64_t *out)
 	return 0;
 }
 
-/* `git -C dir log -1 --format=%ct -- .`; 0 on success. */
-static int git_commit_time(const char *dir, int64_t *out)
+/* Runs `git -C dir ARGS...` and puts the first line of its output in buf;
+ * 0 on success (exit status 0). */
+static int git_run(const char *dir, const char *const *args, char *buf, size_t sz)
 {
-	char *argv[] = { "git", "-C", (char *)dir, "log", "-1", "--format=%ct", "--", ".", NULL };
+	char *argv[16];
 	posix_spawn_file_actions_t fa;
-	char buf[64];
-	size_t len = 0;
+	size_t len = 0, na = 0;
 	int pipefd[2], status;
 	pid_t pid;
 
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
+	argv[na++] = "git";
+	argv[na++] = "-C";
+	argv[na++] = (char *)dir;
+	for (; *args && na < DS_ARRAY_SIZE(argv) - 1; args++)
+		argv[na++] = (char *)*args;
+	argv[na] = NULL;
+	if (sz < 2 || pipe2(pipefd, O_CLOEXEC) < 0)
 		return -1;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
@@ -50,14 +56,15 @@ static int git_commit_time(const char *dir, int64_t *out)
 	posix_spawn_file_actions_destroy(&fa);
 	close(pipefd[1]);
 	for (;;) {
-		ssize_t n = read(pipefd[0], buf + len, sizeof(buf) - 1 - len);
+		char drain[512];
+		ssize_t n = len < sz - 1 ? read(pipefd[0], buf + len, sz - 1 - len) :
+					   read(pipefd[0], drain, sizeof(drain));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
-		len += (size_t)n;
-		if (len == sizeof(buf) - 1)
-			break;
+		if (len < sz - 1)
+			len += (size_t)n;
 	}
 	close(pipefd[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -65,9 +72,38 @@ static int git_commit_time(const char *dir, int64_t *out)
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return -1;
 	buf[len] = '\0';
-	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-		buf[--len] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return 0;
+}
+
+/* `git -C dir log -1 --format=%ct -- .`; 0 on success. */
+static int git_commit_time(const char *dir, int64_t *out)
+{
+	static const char *const args[] = { "log", "-1", "--format=%ct", "--", ".", NULL };
+	char buf[64];
+
+	if (git_run(dir, args, buf, sizeof(buf)) < 0)
+		return -1;
 	return parse_epoch(buf, out);
+}
+
+void ds_source_git_info(const char *dir, char **revision, char **remote)
+{
+	static const char *const rev[] = { "rev-parse", "--verify", "-q", "HEAD", NULL };
+	static const char *const url[] = { "config", "--get", "remote.origin.url", NULL };
+	char buf[4096];
+
+	*revision = *remote = NULL;
+	if (git_run(dir, rev, buf, sizeof(buf)) == 0 && strlen(buf) >= 40)
+		*revision = ds_xstrdup(buf);
+	if (git_run(dir, url, buf, sizeof(buf)) == 0 && *buf) {
+		/* user:password@ never goes into an image */
+		char *at = strchr(buf, '@'), *scheme = strstr(buf, "://");
+		if (scheme && at && at > scheme)
+			*remote = ds_xasprintf("%.*s%s", (int)(scheme + 3 - buf), buf, at + 1);
+		else
+			*remote = ds_xstrdup(buf);
+	}
 }
 
 int ds_source_epoch(const char *dir, int64_t *epoch, ds_epoch_origin *origin, ds_error *err)
