@@ -31,6 +31,8 @@ test_pkgs=(
 	mmdebstrap xz-utils dpkg
 	# real compiled wheels repackaged from Debian's numpy/scipy/sklearn
 	patchelf
+	# the predict server's tests load a real scikit-learn model (Debian's, /usr/bin/python3)
+	python3-sklearn python3-joblib
 	# test_layer compiles a Latin-1 locale with localedef
 	locales
 	# sanitizers and libFuzzer (clang's compiler-rt); gcc's ASan/UBSan runtimes
