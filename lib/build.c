@@ -947,10 +947,25 @@ static int tree_layer(const ds_build_opts *o, ds_store *cache, const ds_source *
 		return 0;
 	if (ds_layer_writer_new(&lw, cache, &lo, err) < 0)
 		return -1;
-	if (ds_source_write_layer(src, lw, &DS_APP_DIR[1], DS_APP_UID, DS_APP_GID, epoch, err) < 0 ||
-	    (gen && gen->n && mem_tree_write(gen, lw, epoch, err) < 0)) {
-		ds_layer_writer_free(lw);
-		return -1;
+	{
+		/* The generated files go in their sorted places among the tree's,
+		 * as paths relative to /workspace. */
+		size_t n = gen ? gen->n : 0, pl = strlen(&DS_APP_DIR[1]) + 1;
+		ds_source_extra *x = ds_xcalloc(n + 1, sizeof(*x));
+		int rc;
+		if (gen)
+			qsort(gen->v, gen->n, sizeof(*gen->v), mem_entry_cmp);
+		for (size_t i = 0; i < n; i++)
+			x[i] = (ds_source_extra){ .path = gen->v[i].path + pl, .type = gen->v[i].type,
+						  .mode = gen->v[i].mode, .data = gen->v[i].data,
+						  .len = gen->v[i].len };
+		rc = ds_source_write_layer_with(src, x, n, lw, &DS_APP_DIR[1], DS_APP_UID,
+						DS_APP_GID, epoch, err);
+		free(x);
+		if (rc < 0) {
+			ds_layer_writer_free(lw);
+			return -1;
+		}
 	}
 	if (ds_layer_writer_finish(lw, info, err) < 0)
 		return -1;

@@ -59,6 +59,22 @@ ds_source *ds_source_free(ds_source *src);
 int ds_source_write_layer(const ds_source *src, ds_layer_writer *w, const char *prefix,
 			  uint32_t uid, uint32_t gid, int64_t mtime, ds_error *err);
 
+/* An entry that is not in the tree (a generated file), written by
+ * ds_source_write_layer_with() in its sorted place. */
+typedef struct ds_source_extra {
+	const char *path;     /* relative, like ds_source_file's; not in src */
+	ds_entry_type type;   /* FILE or DIR */
+	uint32_t mode;
+	const void *data;     /* FILE: len bytes */
+	size_t len;
+} ds_source_extra;
+
+/* ds_source_write_layer() plus extra entries, which must be sorted
+ * bytewise by path with parents before children. */
+int ds_source_write_layer_with(const ds_source *src, const ds_source_extra *extra,
+			       size_t n_extra, ds_layer_writer *w, const char *prefix,
+			       uint32_t uid, uint32_t gid, int64_t mtime, ds_error *err);
+
 /* A digest of everything the app layer is made of: each entry's path, type,
  * mode, link target and content (SHA-256 of its bytes).  Reads every file. */
 int ds_source_hash(const ds_source *src, char out[DS_DIGEST_BUFSZ], ds_error *err);

@@ -96,7 +96,10 @@ void ds_source_git_info(const char *dir, char **revision, char **remote)
 	*revision = *remote = NULL;
 	if (git_run(dir, rev, buf, sizeof(buf)) == 0 && strlen(buf) >= 40)
 		*revision = ds_xstrdup(buf);
-	if (git_run(dir, url, buf, sizeof(buf)) == 0 && *buf) {
+	/* Only a URL says where the source is; a local path (a clone of a
+	 * folder) would make the digest depend on the machine. */
+	if (git_run(dir, url, buf, sizeof(buf)) == 0 && *buf &&
+	    (strstr(buf, "://") || (strchr(buf, '@') && strchr(buf, ':') && buf[0] != '/'))) {
 		/* user:password@ never goes into an image */
 		char *at = strchr(buf, '@'), *scheme = strstr(buf, "://");
 		if (scheme && at && at > scheme)

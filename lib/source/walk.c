@@ -549,6 +549,30 @@ ds_source *ds_source_free(ds_source *src)
 int ds_source_write_layer(const ds_source *src, ds_layer_writer *w, const char *prefix,
 			  uint32_t uid, uint32_t gid, int64_t mtime, ds_error *err)
 {
+	return ds_source_write_layer_with(src, NULL, 0, w, prefix, uid, gid, mtime, err);
+}
+
+static int write_extra(const ds_source_extra *x, ds_layer_writer *w, const char *prefix,
+		       uint32_t uid, uint32_t gid, int64_t mtime, ds_error *err)
+{
+	_cleanup_free_ char *path = ds_xasprintf("%s/%s", prefix, x->path);
+	ds_layer_entry e = { .path = path, .type = x->type, .mode = x->mode, .uid = uid,
+			     .gid = gid, .mtime = mtime };
+
+	if (x->type == DS_ENTRY_FILE)
+		e.size = x->len;
+	if (ds_layer_writer_add(w, &e, err) < 0)
+		return -1;
+	if (x->type == DS_ENTRY_FILE && x->len && ds_layer_writer_data(w, x->data, x->len, err) < 0)
+		return -1;
+	return 0;
+}
+
+int ds_source_write_layer_with(const ds_source *src, const ds_source_extra *extra,
+			       size_t n_extra, ds_layer_writer *w, const char *prefix,
+			       uint32_t uid, uint32_t gid, int64_t mtime, ds_error *err)
+{
+	size_t xi = 0;
 	_cleanup_close_ int rootfd = open(src->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	ds_layer_entry e;
 
@@ -572,7 +596,14 @@ int ds_source_write_layer(const ds_source *src, ds_layer_writer *w, const char *
 			break;
 		p = slash + 1;
 	}
-	for (size_t i = 0; i < src->n_files; i++) {
+	for (size_t i = 0; i <= src->n_files; i++) {
+		/* Extra entries merged in, so the stream stays sorted bytewise. */
+		while (xi < n_extra &&
+		       (i == src->n_files || strcmp(extra[xi].path, src->files[i].path) < 0))
+			if (write_extra(&extra[xi++], w, prefix, uid, gid, mtime, err) < 0)
+				return -1;
+		if (i == src->n_files)
+			break;
 		const ds_source_file *f = &src->files[i];
 		_cleanup_free_ char *path = ds_xasprintf("%s/%s", prefix, f->path);
 		_cleanup_free_ char *link = NULL;

@@ -40,7 +40,7 @@ echo pyc >pkg/__pycache__/mod.cpython-311.pyc
 echo pyc >__pycache__/main.cpython-311.pyc
 echo '{}' >.ipynb_checkpoints/a-checkpoint.ipynb
 echo '{}' >nb/.ipynb_checkpoints/b-checkpoint.ipynb
-echo '{}' >nb/b.ipynb
+echo '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}' >nb/b.ipynb
 echo 'home = /usr/bin' >venv/pyvenv.cfg
 echo x >venv/bin/python
 echo 'home = /usr/bin' >tools/myenv/pyvenv.cfg

@@ -12,7 +12,7 @@ mk_tree() { # DIR
 	printf 'import pkg\nprint("hi")\n' >"$1/main.py"
 	printf '' >"$1/pkg/__init__.py"
 	printf 'def f():\n    return 42\n' >"$1/pkg/sub/mod.py"
-	printf '{"cells": []}\n' >"$1/notebooks/explore.ipynb"
+	printf '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}\n' >"$1/notebooks/explore.ipynb"
 	seq 1 50000 >"$1/model.bin"
 	printf '#!/bin/sh\nexec python3 main.py\n' >"$1/run.sh"
 	chmod +x "$1/run.sh"
@@ -111,9 +111,16 @@ assert_not_contains "$(layer_names "$T/outg" latest)" ".git" ".git in the layer"
 dr=$(build_digest "$repo" -o "oci:$T/outr:latest")
 assert_eq 1650000000 "$(last_json | jq -r .epoch)" "epoch of the whole repo = the last commit"
 assert_eq 2022-04-15T05:20:00Z "$(config_of "$T/outr" latest | jq -r .created)" "created of the repo"
-# the app tree is the same as $src: only the epoch differs from a plain build
-assert_eq "$dg" "$(SOURCE_DATE_EPOCH=1600000000 build_digest "$src" -o "oci:$T/outg2:latest")" \
-	"git epoch == SOURCE_DATE_EPOCH of the same time"
+# the app tree is the same as $src: only the epoch differs from a plain build (and the
+# git build names its commit in org.opencontainers.image.revision)
+SOURCE_DATE_EPOCH=1600000000 build_digest "$src" -o "oci:$T/outg2:latest" >/dev/null
+assert_eq "$(layer_list "$T/outg" latest)" "$(layer_list "$T/outg2" latest)" \
+	"git epoch == SOURCE_DATE_EPOCH of the same time: the same layers"
+assert_eq "$(config_of "$T/outg" latest | jq -c '.config.Labels | del(."org.opencontainers.image.revision")')" \
+	"$(config_of "$T/outg2" latest | jq -c .config.Labels)" "the same labels but the revision"
+assert_eq "$(git -C "$repo" rev-parse HEAD)" \
+	"$(config_of "$T/outg" latest | jq -r '.config.Labels."org.opencontainers.image.revision"')" \
+	"the revision label is the commit"
 step "SOURCE_DATE_EPOCH wins over git"
 SOURCE_DATE_EPOCH=$e build_digest "$repo/app" -o "oci:$T/outge:latest" >/dev/null
 assert_eq "$e" "$(last_json | jq -r .epoch)" "SOURCE_DATE_EPOCH over git"
@@ -123,4 +130,11 @@ mkdir "$T/clone/app/empty" # git keeps no empty folder
 dc=$(build_digest "$T/clone/app" -o "oci:$T/outc:latest")
 assert_eq "$(layer_list "$T/outg" latest)" "$(layer_list "$T/outc" latest)" "layer of a clone"
 assert_eq "$dg" "$dc" "digest of a clone"
+step "the source label names the remote without its credentials"
+git -C "$repo" remote add origin https://ci-bot:s3cret@git.example.com/team/app.git
+build_digest "$repo/app" -o "oci:$T/outs:latest" >/dev/null
+assert_eq https://git.example.com/team/app.git \
+	"$(config_of "$T/outs" latest | jq -r '.config.Labels."org.opencontainers.image.source"')" \
+	"source label"
+assert_not_contains "$(config_of "$T/outs" latest)" "s3cret" "the password in the config"
 assert_cache_clean

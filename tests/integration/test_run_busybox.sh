@@ -59,7 +59,7 @@ assert_eq '["first","second word"]' "$(jq -c .config.Cmd <<<"$cfg")" "Cmd (quote
 assert_eq /workspace/data "$(jq -r .config.WorkingDir <<<"$cfg")" "WorkingDir"
 assert_eq 1000:1000 "$(jq -r .config.User <<<"$cfg")" "User"
 assert_eq '["53/udp","8080/tcp","9000/tcp"]' "$(jq -c '.config.ExposedPorts | keys' <<<"$cfg")" "ExposedPorts"
-assert_eq '{"com.example.note":"a b","org.example.team":"ds"}' "$(jq -c -S .config.Labels <<<"$cfg")" "Labels"
+assert_eq '{"com.example.note":"a b","org.example.team":"ds"}' "$(jq -c -S '.config.Labels | del(."io.dsbuild.metadata")' <<<"$cfg")" "Labels"
 jq -e '.config.Env | index("GREETING=hello world")' <<<"$cfg" >/dev/null || fail "Env lacks GREETING: $cfg"
 jq -e '.config.Env | index("EMPTY=")' <<<"$cfg" >/dev/null || fail "Env lacks EMPTY=: $cfg"
 assert_eq 1 "$(jq '[.config.Env[] | select(startswith("PATH="))] | length' <<<"$cfg")" "one PATH in Env"
