@@ -73,12 +73,16 @@ void cmd_install_signals(void);
 int cmd_build(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_detect(int argc, char **argv);
+int cmd_buildpacks(int argc, char **argv);
+int cmd_buildpack(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 
 extern const char cmd_build_usage[];
 extern const char cmd_inspect_usage[];
 extern const char cmd_detect_usage[];
+extern const char cmd_buildpacks_usage[];
+extern const char cmd_buildpack_usage[];
 extern const char cmd_version_usage[];
 extern const char cmd_help_usage[];
 
