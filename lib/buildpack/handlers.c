@@ -99,6 +99,18 @@ static int h_python(bp_ctx *c, int *pass, ds_error *err)
 		size_t l = strlen(p);
 		code = (l > 3 && !strcmp(p + l - 3, ".py")) || (l > 6 && !strcmp(p + l - 6, ".ipynb"));
 	}
+	{
+		/* Pickled models are Python objects: serving them needs Python. */
+		json_t *m;
+		size_t i;
+		json_array_foreach (json_object_get(c->facts, "models"), i, m) {
+			const char *f = json_string_value(json_object_get(m, "format"));
+			if (!code && (!strcmp(f, "pickle") || !strcmp(f, "joblib"))) {
+				code = 1;
+				plan_why(c, "pickled models");
+			}
+		}
+	}
 	if (!req && !py && !code) {
 		plan_why(c, "no Python code, requirements or version file");
 		return 0;
@@ -111,7 +123,7 @@ static int h_python(bp_ctx *c, int *pass, ds_error *err)
 	if (py)
 		plan_why(c, "Python %s from %s", json_string_value(json_object_get(py, "written")),
 			 json_string_value(json_object_get(py, "from")));
-	if (!req && !py)
+	if (!req && !py && !json_array_size(c->why))
 		plan_why(c, "Python code, no requirements");
 	plan_env(c->plan, "PYTHONUNBUFFERED", "1");
 	plan_env(c->plan, "PYTHONDONTWRITEBYTECODE", "1");
