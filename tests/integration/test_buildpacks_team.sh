@@ -433,4 +433,33 @@ bug_builder_index_over_project() {
 		"the project's index is the one tried"
 }
 soft bug_builder_index_over_project
+
+# lib/build.c ds_build: on a base without a known Python, when there are
+# processes, every runtime file is dropped with them, a team buildpack's
+# [[files]] (the CA certificate) included; only the launcher's and the
+# predict server's need Python.
+bug_files_dropped_without_python() {
+	build_json "$T/noreq" --base scratch --buildpack "$EX/team-buildpack/company-ca" \
+		-o "oci:$T/scratchca:latest"
+	local all="" i n
+	n=$(last_json | jq '.layers | length')
+	for ((i = 0; i < n; i++)); do
+		all+=$(layer_names "$T/scratchca" latest "$i")$'\n'
+	done
+	assert_contains "$all" "etc/ssl/certs/9ba7ef28.0" "the team CA on a scratch base"
+}
+soft bug_files_dropped_without_python
+
+# lib/detect/facts.c accepts the project setting `exclude`, and nothing
+# applies it: the files it names still go into the image.
+bug_project_exclude_ignored() {
+	mkdir -p "$T/exproj"
+	echo keep >"$T/exproj/keep.txt"
+	echo drop >"$T/exproj/drop.txt"
+	printf 'exclude = ["drop.txt"]\n' >"$T/exproj/dsbuild.toml"
+	build_json "$T/exproj" --base scratch -o "oci:$T/eximg:latest"
+	assert_not_contains "$(layer_names "$T/eximg" latest)" "workspace/drop.txt" \
+		"a file the project's exclude names"
+}
+soft bug_project_exclude_ignored
 soft_done
