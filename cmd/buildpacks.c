@@ -447,7 +447,7 @@ static int buildpack_new(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *name = NULL, *dir = NULL, *slash;
-	char tmp[PATH_MAX], parent[PATH_MAX];
+	char tmp[PATH_MAX], parent[PATH_MAX], clean[PATH_MAX];
 	struct stat st;
 	int cnb = 0, c, rc = EXIT_IO;
 
@@ -492,6 +492,22 @@ static int buildpack_new(int argc, char **argv)
 	if (!dir) {
 		slash = strrchr(name, '/');
 		dir = slash ? slash + 1 : name;
+	}
+	{
+		/* "x/" is the folder x: the temporary folder goes beside it. */
+		size_t l = strlen(dir);
+		while (l > 1 && dir[l - 1] == '/')
+			l--;
+		if (!*dir || l >= sizeof(clean))
+			return cmd_usage_error("buildpack", "--dir needs a folder path");
+		memcpy(clean, dir, l);
+		clean[l] = '\0';
+		dir = clean;
+	}
+	if (!strcmp(dir, "/") || !strcmp(dir, ".") || !strcmp(dir, "..")) {
+		fprintf(stderr, "error: '%s' already exists\n"
+				"hint: name a new folder with --dir\n", dir);
+		return EXIT_INPUT;
 	}
 	if (lstat(dir, &st) == 0) {
 		int empty = 0;

@@ -359,6 +359,16 @@ mkdir -p "$T/cnblayers"
 	fail "the scaffold's bin/build fails"
 assert_eq "hello from acme/cnb-scaffold" "$(cat "$T/cnblayers/greeting/env.launch/GREETING.default")"
 assert_contains "$(cat "$T/cnblayers/launch.toml")" 'type = "greet"'
+# Built by dsbuild's CNB runner (lib/buildpack/cnb.c): the launch layer's env
+# and the launch.toml process reach the image.
+build_json "$T/noreq" --buildpack "$T/cnb" --cache-dir "$cache" -o "oci:$T/cnbimg:latest"
+assert_contains "$(last_json | jq -c '.buildpacks')" '{"id":"acme/cnb-scaffold","version":"0.1.0"}' \
+	"the CNB scaffold in the build's buildpacks"
+prun "oci:$T/cnbimg:latest" greet
+[ "$rc" = 0 ] || fail "the CNB scaffold's greet process does not run: $err"
+assert_eq "hello from acme/cnb-scaffold" "$out" "the greet process"
+prun "oci:$T/cnbimg:latest"
+assert_eq "train without requirements" "$out" "the default process stays job"
 printf '[policy]\nexecutable-buildpacks = false\n' >"$T/noexec.toml"
 expect_exit 3 "$DSBUILD" detect --builder "$T/noexec.toml" --buildpack "$T/cnb" "$T/noreq"
 assert_error_names "acme/cnb-scaffold" "executable buildpacks are not allowed" "$T/noexec.toml"
