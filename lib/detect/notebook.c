@@ -828,7 +828,7 @@ static int convert_lines(nb_ctx *c, cursor *cur, ds_buf *out)
 	const char *s;
 	size_t n;
 
-	while (next_line(cur, &s, &n)) {
+	while (!c->oom && next_line(cur, &s, &n)) {
 		size_t line = cur->line, il = 0, tn, rhs;
 		const char *t;
 		line_info li;
