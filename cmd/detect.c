@@ -29,10 +29,12 @@ const char cmd_detect_usage[] =
 	"  --buildpack DIR   add a buildpack after the built-in ones; repeatable\n"
 	"  --builder FILE    a builder file (default $DSBUILD_BUILDER, else the\n"
 	"                    project's 'builder' setting)\n"
+	"  --no-exec-buildpacks  refuse buildpacks that run programs (Cloud Native\n"
+	"                    Buildpacks: bin/detect, bin/build)\n"
 	"  --json            print the plan as one JSON object on stdout\n"
 	"  -h, --help        show this help\n"
 	"\n"
-	"Exit status: 0 when a plan was made, 2 for bad input (a broken notebook,\n"
+	"Exit status: 0 when a plan was made, 3 for bad input (a broken notebook,\n"
 	"Procfile or config), as 'dsbuild build' would fail.\n";
 
 static void print_cmd(const json_t *cmd)
@@ -202,6 +204,7 @@ int cmd_detect(int argc, char **argv)
 		{ "job", required_argument, NULL, 'j' },
 		{ "buildpack", required_argument, NULL, 'B' },
 		{ "builder", required_argument, NULL, 'U' },
+		{ "no-exec-buildpacks", no_argument, NULL, 'N' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -212,9 +215,9 @@ int cmd_detect(int argc, char **argv)
 	ds_source *src = NULL;
 	json_t *plan = NULL;
 	strv bps = { 0 };
+	char *excludes = NULL;
 	const char *dir = ".";
 	int json = 0, c, rc = EXIT_FAIL;
-	(void)so;
 
 	optind = 1;
 	opterr = 0;
@@ -234,6 +237,10 @@ int cmd_detect(int argc, char **argv)
 			break;
 		case 'U':
 			dopts.builder = optarg;
+			break;
+		case 'N':
+			dopts.no_exec = 1;
+			dopts.no_exec_origin = "--no-exec-buildpacks";
 			break;
 		case 'J':
 			json = 1;
@@ -264,6 +271,12 @@ int cmd_detect(int argc, char **argv)
 	}
 	dopts.buildpacks = (const char *const *)bps.v;
 	dopts.n_buildpacks = bps.n;
+	if (ds_project_excludes(&excludes, dir, &err) < 0) {
+		rc = cmd_report(&err);
+		goto out;
+	}
+	so.extra_ignore = excludes;
+	so.extra_name = "the project's exclude setting";
 	if (ds_source_scan(&src, dir, &so, &err) < 0 || ds_plan_make(&plan, src, &dopts, &err) < 0) {
 		rc = cmd_report(&err);
 		goto out;
@@ -283,5 +296,6 @@ out:
 	json_decref(plan);
 	ds_source_free(src);
 	strv_release(&bps);
+	free(excludes);
 	return rc;
 }

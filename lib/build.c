@@ -560,6 +560,9 @@ static int add_python_layer(const ds_build_opts *o, const char *base, const char
 	po.find_links = o->py_find_links.v;
 	po.n_find_links = o->py_find_links.n;
 	po.no_index = o->py_no_index;
+	po.default_index_url = o->py_default_index_url;
+	po.default_extra_index_urls = o->py_default_extra_index_urls.v;
+	po.n_default_extra_index_urls = o->py_default_extra_index_urls.n;
 	po.pre = o->py_pre;
 	po.groups = o->py_groups.v;
 	po.n_groups = o->py_groups.n;
@@ -1200,6 +1203,7 @@ int ds_build(ds_build_result *out, const ds_build_opts *oin, ds_error *err)
 	ds_detect_opts dopts = DS_DETECT_OPTS_INIT;
 	_cleanup_buf_ ds_buf cache_path = DS_BUF_INIT;
 	_cleanup_free_ char *created = NULL, *py_version = NULL, *py_exe = NULL;
+	_cleanup_free_ char *excludes = NULL;
 	_cleanup_json_ json_t *cfg = NULL;
 	_cleanup_json_ json_t *annotations = json_object();
 	_cleanup_json_ json_t *plan = NULL;
@@ -1224,6 +1228,10 @@ int ds_build(ds_build_result *out, const ds_build_opts *oin, ds_error *err)
 	created = rfc3339(res.epoch);
 	so.exclude_dirs = o->exclude_dirs.v;
 	so.n_exclude_dirs = o->exclude_dirs.n;
+	if (ds_project_excludes(&excludes, o->source_dir, err) < 0)
+		return -1;
+	so.extra_ignore = excludes;
+	so.extra_name = "the project's exclude setting";
 	if (ds_source_scan(&res.source, o->source_dir, &so, err) < 0)
 		return -1;
 	for (size_t i = 0; i < res.source->n_skipped; i++) {
@@ -1246,19 +1254,19 @@ int ds_build(ds_build_result *out, const ds_build_opts *oin, ds_error *err)
 	base = json_string_value(json_object_get(json_object_get(plan, "base"), "ref"));
 	ob.base = base;
 	{
-		/* A builder's package index, unless --index-url names one. */
+		/* A builder's package index: under the files' and the flags'. */
 		json_t *pi = json_object_get(plan, "python_index"), *x;
 		size_t i;
-		if (!ob.py_index_url && json_is_string(json_object_get(pi, "index-url")))
-			ob.py_index_url = json_string_value(json_object_get(pi, "index-url"));
-		if (!ob.py_extra_index_urls.n &&
-		    json_array_size(json_object_get(pi, "extra-index-urls"))) {
+		if (json_is_string(json_object_get(pi, "index-url")))
+			ob.py_default_index_url = json_string_value(json_object_get(pi, "index-url"));
+		if (json_array_size(json_object_get(pi, "extra-index-urls"))) {
 			extra_urls = ds_xcalloc(json_array_size(json_object_get(pi, "extra-index-urls")),
 						sizeof(*extra_urls));
 			json_array_foreach (json_object_get(pi, "extra-index-urls"), i, x)
 				if (json_is_string(x))
-					extra_urls[ob.py_extra_index_urls.n++] = json_string_value(x);
-			ob.py_extra_index_urls.v = extra_urls;
+					extra_urls[ob.py_default_extra_index_urls.n++] =
+						json_string_value(x);
+			ob.py_default_extra_index_urls.v = extra_urls;
 		}
 	}
 	{
@@ -1341,8 +1349,17 @@ int ds_build(ds_build_result *out, const ds_build_opts *oin, ds_error *err)
 						 "the default base)" };
 			emit(o, &ev);
 		}
+		json_t *files = json_object_get(plan, "files"), *kept = json_array(), *f;
+		size_t i;
 		json_array_clear(json_object_get(plan, "processes"));
-		json_array_clear(json_object_get(plan, "files"));
+		/* Only the launcher and the predict server need Python; a team's
+		 * files (a CA certificate) stay. */
+		json_array_foreach (files, i, f) {
+			const char *who = json_string_value(json_object_get(f, "buildpack"));
+			if (who && strcmp(who, "dsbuild/launcher") && strcmp(who, "dsbuild/predict"))
+				json_array_append(kept, f);
+		}
+		json_object_set_new(plan, "files", kept);
 		json_object_set_new(plan, "default_process", json_null());
 	}
 	if (json_array_size(json_object_get(plan, "files")) &&

@@ -88,6 +88,8 @@ typedef struct ds_build_opts {
 	ds_strv buildpacks;         /* extra buildpack folders, after the built-in ones */
 	int no_exec_buildpacks;     /* refuse buildpacks that run programs (CNB) */
 	const char *builder;        /* a builder file; NULL: $DSBUILD_BUILDER is the caller's */
+	const char *py_default_index_url; /* set from the builder; under the files' and flags' */
+	ds_strv py_default_extra_index_urls;
 	ds_event_fn on_event;
 	void *event_data;
 } ds_build_opts;

@@ -62,6 +62,11 @@ int ds_detect_facts(json_t **out, const ds_source *src, const ds_detect_opts *op
  * "ignored", "notes". */
 int ds_plan_make(json_t **out, const ds_source *src, const ds_detect_opts *opts, ds_error *err);
 
+/* The project config's `exclude` patterns (dsbuild.toml, else
+ * pyproject.toml [tool.dsbuild]) as ignore-file lines, read before the
+ * tree is scanned; *out NULL when there are none. */
+int ds_project_excludes(char **out, const char *dir, ds_error *err);
+
 /* The Python version a Debian base suite ships ("3.11.2"), or NULL. */
 const char *ds_debian_suite_python(const char *base);
 

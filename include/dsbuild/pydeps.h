@@ -100,6 +100,11 @@ typedef struct ds_pydeps_opts {
 	size_t n_find_links;
 	int no_index;
 	int pre;
+	/* A builder's index: used unless the files or the flags name one
+	 * (over pip.conf and PIP_INDEX_URL). */
+	const char *default_index_url;
+	const char *const *default_extra_index_urls;
+	size_t n_default_extra_index_urls;
 	const char *const *groups; /* pyproject optional-dependency groups */
 	size_t n_groups;
 	const char *lock_out; /* write a pylock.toml here (NULL: don't) */

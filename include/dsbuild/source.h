@@ -47,9 +47,13 @@ typedef struct ds_source {
 typedef struct ds_source_opts {
 	const char **exclude_dirs; /* absolute paths (folders or files) never walked: outputs */
 	size_t n_exclude_dirs;
+	/* More ignore rules, one per line, after the ignore file's (the
+	 * project config's `exclude`); named in messages as extra_name. */
+	const char *extra_ignore;
+	const char *extra_name;
 } ds_source_opts;
 
-#define DS_SOURCE_OPTS_INIT { NULL, 0 }
+#define DS_SOURCE_OPTS_INIT { NULL, 0, NULL, NULL }
 
 int ds_source_scan(ds_source **out, const char *dir, const ds_source_opts *opts, ds_error *err);
 ds_source *ds_source_free(ds_source *src);

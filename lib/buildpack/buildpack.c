@@ -65,8 +65,10 @@ static int bp_from_desc(bp **out, json_t *desc, const char *file, ds_error *err)
 	name = json_string_value(json_object_get(b, "name"));
 	handler = json_string_value(json_object_get(b, "handler"));
 	if (!id || !valid_id(id)) {
-		ds_error_set(err, DS_EINVAL, "'%s': [buildpack] id %s%s%s is missing or invalid",
-			     file, id ? "'" : "", id ? id : "", id ? "'" : "");
+		if (id)
+			ds_error_set(err, DS_EINVAL, "'%s': [buildpack] id '%s' is invalid", file, id);
+		else
+			ds_error_set(err, DS_EINVAL, "'%s': [buildpack] id is missing", file);
 		return ds_error_hint(err, "an id is letters, digits and / . _ - such as "
 					  "\"acme/company-ca\"");
 	}
@@ -121,8 +123,11 @@ int bp_load_dir(bp **out, const char *dir, ds_error *err)
 		return ds_error_hint(err, "point --buildpack at the folder holding buildpack.toml; "
 					  "'dsbuild buildpack new NAME' makes one");
 	}
-	if (ds_toml_parse_file(&desc, file, err) < 0)
+	if (ds_toml_parse_file(&desc, file, err) < 0) {
+		if (err && err->code == DS_EFORMAT)
+			err->code = DS_EINVAL; /* a file the user wrote: bad input */
 		return -1;
+	}
 	if (bp_from_desc(out, desc, file, err) < 0)
 		return -1;
 	{

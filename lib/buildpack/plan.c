@@ -445,7 +445,7 @@ static int load_entry(bp **out, const json_t *e, const json_t *builder, const ch
 /* The order groups (a builder's, else the built-in one), each followed by
  * the project's and --buildpack's buildpacks, then the launcher. */
 static int load_groups(group **out, size_t *n_out, const ds_detect_opts *o, json_t *facts,
-		       const json_t *builder, const char *bfile, ds_error *err)
+		       const json_t *builder, const char *bfile, const char *root, ds_error *err)
 {
 	size_t len, ng = 0, i, k;
 	const unsigned char *data = bp_embedded("order.toml", &len, NULL);
@@ -500,7 +500,10 @@ static int load_groups(group **out, size_t *n_out, const ds_detect_opts *o, json
 				return ds_error_set(err, DS_EINVAL, "'%s': buildpacks[%zu] must be a "
 								    "folder path", cfile, k);
 			}
-			if (bp_load_dir(&b, json_string_value(ge), err) < 0) {
+			const char *rel = json_string_value(ge);
+			_cleanup_free_ char *dir = rel[0] == '/' ? ds_xstrdup(rel) :
+								 ds_xasprintf("%s/%s", root, rel);
+			if (bp_load_dir(&b, dir, err) < 0) {
 				groups_free(groups, ng);
 				return ds_error_wrap(err, "'%s' buildpacks", cfile);
 			}
@@ -628,8 +631,11 @@ static int load_builder(json_t **out, char **file, const ds_detect_opts *o, json
 		return ds_error_hint(err, "check --builder, $DSBUILD_BUILDER or the project's "
 					  "'builder' setting");
 	}
-	if (ds_toml_parse_file(out, path, err) < 0)
+	if (ds_toml_parse_file(out, path, err) < 0) {
+		if (err && err->code == DS_EFORMAT)
+			err->code = DS_EINVAL; /* a file the user wrote: bad input */
 		return -1;
+	}
 	{
 		const char *k;
 		json_t *v;
@@ -649,6 +655,23 @@ static int load_builder(json_t **out, char **file, const ds_detect_opts *o, json
 							  "[labels], [python], [policy], [[order]], "
 							  "[[buildpacks]] (docs/buildpacks.md)");
 			}
+		}
+		{
+			/* [builder] holds name, description and (as well as the top
+			 * level) base. */
+			json_t *bt = json_object_get(*out, "builder");
+			json_object_foreach (bt, k, v) {
+				if (strcmp(k, "name") && strcmp(k, "description") && strcmp(k, "base")) {
+					ds_error_set(err, DS_EINVAL, "'%s': unknown setting '%s' in "
+								     "[builder]", path, k);
+					json_decref(*out);
+					*out = NULL;
+					return ds_error_hint(err, "[builder] takes name, description "
+								  "and base");
+				}
+			}
+			if (json_object_get(bt, "base") && !json_object_get(*out, "base"))
+				json_object_set(*out, "base", json_object_get(bt, "base"));
 		}
 		if (json_object_get(*out, "base") && !json_is_string(json_object_get(*out, "base"))) {
 			json_decref(*out);
@@ -719,7 +742,7 @@ int ds_plan_make(json_t **out, const ds_source *src, const ds_detect_opts *oin, 
 	}
 	if (choose_base(proto, facts, o, err) < 0)
 		goto out;
-	if (load_groups(&groups, &ng, o, facts, builder, bfile ? bfile : "", err) < 0)
+	if (load_groups(&groups, &ng, o, facts, builder, bfile ? bfile : "", src->root, err) < 0)
 		goto out;
 	for (size_t gi = 0; gi < ng; gi++) {
 		json_t *plan = json_deep_copy(proto);

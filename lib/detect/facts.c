@@ -173,8 +173,11 @@ static int read_config(json_t *facts, const ds_source *src, json_t *pyproject, d
 
 	if (is_top_file(src, "dsbuild.toml")) {
 		_cleanup_free_ char *p = ds_xasprintf("%s/dsbuild.toml", src->root);
-		if (ds_toml_parse_file(&doc, p, err) < 0)
+		if (ds_toml_parse_file(&doc, p, err) < 0) {
+			if (err && err->code == DS_EFORMAT)
+				err->code = DS_EINVAL;
 			return ds_error_wrap(err, "project config");
+		}
 		if (check_config(doc, "dsbuild.toml", err) < 0)
 			return -1;
 		if (tool)
@@ -594,8 +597,11 @@ int ds_detect_facts(json_t **out, const ds_source *src, const ds_detect_opts *op
 
 	if (is_top_file(src, "pyproject.toml")) {
 		_cleanup_free_ char *p = ds_xasprintf("%s/pyproject.toml", src->root);
-		if (ds_toml_parse_file(&pyproject, p, err) < 0)
+		if (ds_toml_parse_file(&pyproject, p, err) < 0) {
+			if (err && err->code == DS_EFORMAT)
+				err->code = DS_EINVAL;
 			return -1;
+		}
 	}
 	if (read_config(facts, src, pyproject, err) < 0)
 		return -1;
@@ -687,5 +693,48 @@ int ds_detect_facts(json_t **out, const ds_source *src, const ds_detect_opts *op
 	}
 	read_ignored(facts, src, pyproject);
 	*out = TAKE_PTR(facts);
+	return 0;
+}
+
+int ds_project_excludes(char **out, const char *dir, ds_error *err)
+{
+	_cleanup_free_ char *dt = ds_xasprintf("%s/dsbuild.toml", dir);
+	_cleanup_free_ char *pp = ds_xasprintf("%s/pyproject.toml", dir);
+	_cleanup_json_ json_t *doc = NULL;
+	const char *file = NULL;
+	json_t *ex, *v;
+	ds_buf b = DS_BUF_INIT;
+	size_t i;
+
+	*out = NULL;
+	if (ds_path_exists(dt)) {
+		if (ds_toml_parse_file(&doc, dt, err) < 0)
+			return ds_error_wrap(err, "project config");
+		ex = json_object_get(doc, "exclude");
+		file = "dsbuild.toml";
+	} else if (ds_path_exists(pp)) {
+		if (ds_toml_parse_file(&doc, pp, err) < 0)
+			return -1;
+		ex = json_object_get(json_object_get(json_object_get(doc, "tool"), "dsbuild"),
+				     "exclude");
+		file = "pyproject.toml";
+	} else {
+		return 0;
+	}
+	if (!ex)
+		return 0;
+	if (!json_is_array(ex))
+		return ds_error_set(err, DS_EINVAL, "'%s': 'exclude' must be an array of ignore "
+						    "patterns", file);
+	ds_buf_init(&b, 1 << 20);
+	json_array_foreach (ex, i, v) {
+		if (!json_is_string(v) || strchr(json_string_value(v), '\n')) {
+			ds_buf_release(&b);
+			return ds_error_set(err, DS_EINVAL, "'%s': exclude[%zu] must be one pattern "
+							    "(a string)", file, i);
+		}
+		ds_buf_addf(&b, "%s\n", json_string_value(v));
+	}
+	*out = b.data ? b.data : ds_xstrdup("");
 	return 0;
 }

@@ -600,6 +600,13 @@ int ds_pydeps_build(ds_pydeps_result **out, const ds_pydeps_opts *o, ds_store *s
 	index_url = pc.index_url ? pc.index_url : DEFAULT_INDEX;
 	for (size_t i = 0; i < pc.extra.n; i++)
 		strv_add(&extra, pc.extra.v[i]);
+	/* a builder's index: over pip's config, under the files and flags */
+	if (o->default_index_url) {
+		index_url = o->default_index_url;
+		strv_free(&extra);
+	}
+	for (size_t i = 0; i < o->n_default_extra_index_urls; i++)
+		strv_add(&extra, o->default_extra_index_urls[i]);
 	for (size_t i = 0; i < pc.find_links.n; i++)
 		strv_add(&links, pc.find_links.v[i]);
 	no_index = pc.no_index;

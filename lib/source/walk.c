@@ -16,6 +16,7 @@
 typedef struct walk {
 	ds_source *src;
 	ds_ignore *ig;
+	const char *extra_ignore, *extra_name;
 	const ds_source_opts *opts;
 	int rootfd;
 	size_t files_alloc, skipped_alloc;
@@ -462,16 +463,25 @@ static int load_ignore(walk *w, ds_error *err)
 				continue;
 			return ds_error_set_errno(err, errno, "cannot read '%s'", files[i].name);
 		}
-		ds_buf_init(&b, IGNORE_FILE_MAX + 1);
+		ds_buf_init(&b, IGNORE_FILE_MAX + 2 +
+					(w->extra_ignore ? strlen(w->extra_ignore) : 0));
 		r = ds_read_fd(fd, files[i].name, IGNORE_FILE_MAX, &b, err);
 		close(fd);
 		if (r < 0)
 			return -1;
+		if (w->extra_ignore) {
+			ds_buf_addch(&b, '\n');
+			ds_buf_adds(&b, w->extra_ignore);
+		}
 		if (ds_ignore_parse(&w->ig, files[i].name, b.data, b.len, files[i].syntax, err) < 0)
 			return -1;
 		w->src->ignore_file = ds_xstrdup(files[i].name);
 		return 0;
 	}
+	if (w->extra_ignore &&
+	    ds_ignore_parse(&w->ig, w->extra_name ? w->extra_name : "exclude", w->extra_ignore,
+			    strlen(w->extra_ignore), DS_IGNORE_GIT, err) < 0)
+		return -1;
 	return 0;
 }
 
@@ -494,6 +504,8 @@ int ds_source_scan(ds_source **out, const char *dir, const ds_source_opts *opts,
 	if (!realpath(dir, real))
 		return ds_error_set_errno(err, errno, "cannot resolve '%s'", dir);
 	w.opts = opts ? opts : &def;
+	w.extra_ignore = w.opts->extra_ignore;
+	w.extra_name = w.opts->extra_name;
 	w.err = err;
 	w.src = ds_xcalloc(1, sizeof(*w.src));
 	w.src->root = ds_xstrdup(real);
