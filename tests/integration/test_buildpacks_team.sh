@@ -294,7 +294,7 @@ printf '[buildpack]\nversion = "1.0.0"\n' >"$T/bad/noid/buildpack.toml"
 run "$DSBUILD" detect --buildpack "$T/bad/toml" "$T/noreq"
 [ "$rc" != 0 ] || fail "invalid TOML in a buildpack.toml is accepted"
 assert_error_names "$T/bad/toml/buildpack.toml" "line 3"
-# Known bug (lib/util/toml.c fails with DS_EFORMAT, which cmd/report.c maps
+# Fixed bug (lib/util/toml.c fails with DS_EFORMAT, which cmd/report.c maps
 # to exit 4, "bad image"): a broken buildpack.toml is bad input, exit 3, as a
 # missing id or a bad builder setting is.
 bug_toml_syntax_exit_4() {
@@ -400,9 +400,9 @@ ok "$DSBUILD" buildpacks --builder "$EX/builder/builder.toml" "$EX/flask-sklearn
 assert_match "$out" "^  \+ acme/company-ca +1\.0\.0 +required $EX/team-buildpack/company-ca\$"
 assert_match "$out" "^  - acme/gpu-notice +1\.0\.0 +optional $EX/team-buildpack/gpu-notice\$"
 
-# ------------------------------------------- known bugs in files we do not own
+# ------------------------------------------- regressions: bugs found by this test, fixed
 
-step "known bugs (each names the file to fix)"
+step "fixed bugs stay fixed (each names the file that had it)"
 # lib/buildpack/plan.c load_groups: the project's `buildpacks` folders are
 # taken from the working directory, not from the project's folder (as its
 # `builder` is), so the same project detects from one folder and not another.
