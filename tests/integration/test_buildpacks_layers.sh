@@ -6,7 +6,9 @@
 #    not hold model.pkl, is the same);
 #  - a notebook edit in a copy of examples/training-job changes the app layer
 #    only (the converted job script is in it).
-# Rebuilding an unchanged tree gives the same manifest digest.
+# Rebuilding an unchanged tree gives the same manifest digest.  (The cache is
+# shared between runs, so a changed layer may well be "cached" from an earlier
+# run: the digests are what is compared.)
 . "$(dirname "$0")/lib-buildpacks.sh"
 # The copies are not in git: pin the epoch so that only the edits differ.
 export SOURCE_DATE_EPOCH=1700000000
@@ -57,7 +59,6 @@ bp_build "$src" "$T/img2"
 j2=$(last_json)
 same_except "$j1" "$j2" -1
 json_is "$j2" '.layers[-2].cached == true' "the models layer comes from the cache"
-json_is "$j2" '.layers[-1].cached == false' "the app layer is new"
 
 step "edit model.pkl: only the models layer changes"
 # bytes after a pickle's STOP opcode are never read: still the same model
