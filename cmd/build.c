@@ -62,6 +62,8 @@ const char cmd_build_usage[] =
 	"  --buildpack DIR       add a buildpack after the built-in ones; repeatable\n"
 	"  --builder FILE        a builder file: base, buildpack order, env, labels\n"
 	"                        (default $DSBUILD_BUILDER, else the project's)\n"
+	"  --no-exec-buildpacks  refuse buildpacks that run programs (Cloud Native\n"
+	"                        Buildpacks: bin/detect, bin/build)\n"
 	"\n"
 	"Config\n"
 	"  --env KEY=VALUE       set an environment variable; repeatable\n"
@@ -127,6 +129,7 @@ enum {
 	OPT_JOB,
 	OPT_BUILDPACK,
 	OPT_BUILDER,
+	OPT_NO_EXEC_BUILDPACKS,
 };
 
 typedef struct ui {
@@ -280,6 +283,7 @@ int cmd_build(int argc, char **argv)
 		{ "job", required_argument, NULL, OPT_JOB },
 		{ "buildpack", required_argument, NULL, OPT_BUILDPACK },
 		{ "builder", required_argument, NULL, OPT_BUILDER },
+		{ "no-exec-buildpacks", no_argument, NULL, OPT_NO_EXEC_BUILDPACKS },
 		CMD_REGISTRY_LONGOPTS,
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -323,6 +327,9 @@ int cmd_build(int argc, char **argv)
 			break;
 		case OPT_BUILDER:
 			o.builder = optarg;
+			break;
+		case OPT_NO_EXEC_BUILDPACKS:
+			o.no_exec_buildpacks = 1;
 			break;
 		case OPT_BASE:
 			o.base = optarg;

@@ -35,6 +35,17 @@ extern char **environ;
 
 /* ---- small helpers ------------------------------------------------------------- */
 
+/* TOML a buildpack wrote: a syntax error is bad input, as in buildpack.toml. */
+static int parse_toml(json_t **out, const char *name, const char *text, size_t len,
+		      ds_error *err)
+{
+	if (ds_toml_parse(out, name, text, len, err) == 0)
+		return 0;
+	if (err && err->code == DS_EFORMAT)
+		err->code = DS_EINVAL;
+	return -1;
+}
+
 static int is_object(const json_t *v)
 {
 	return json_is_object(v) && !ds_toml_tag_kind(v);
@@ -449,7 +460,7 @@ int bp_cnb_plan_parse(json_t **out, const char *text, size_t len, const char *na
 	json_t *opts, *o, *alt, *or;
 	size_t i;
 
-	if (ds_toml_parse(&doc, name, text, len, err) < 0)
+	if (parse_toml(&doc, name, text, len, err) < 0)
 		return -1;
 	or = json_object_get(doc, "or");
 	if (or && !array_of_tables(or) && !(json_is_array(or) && !json_array_size(or)))
@@ -701,7 +712,7 @@ int bp_cnb_layer_parse(int types[3], json_t **metadata, const char *text, size_t
 	json_t *t, *md;
 	int v[3] = { 0, 0, 0 };
 
-	if (ds_toml_parse(&doc, name, text, len, err) < 0)
+	if (parse_toml(&doc, name, text, len, err) < 0)
 		return -1;
 	t = json_object_get(doc, "types");
 	if (t && !is_object(t))
@@ -837,7 +848,7 @@ int bp_cnb_launch_parse(json_t **procs, json_t **labels, const char *text, size_
 	json_t *ps, *ls, *x;
 	size_t i;
 
-	if (ds_toml_parse(&doc, name, text, len, err) < 0)
+	if (parse_toml(&doc, name, text, len, err) < 0)
 		return -1;
 	ps = json_object_get(doc, "processes");
 	ls = json_object_get(doc, "labels");
@@ -1880,7 +1891,7 @@ static int read_toml(json_t **out, const char *path, const char *name, int *miss
 	*out = NULL;
 	if (read_small(&t, path, name, CNB_TOML_MAX, missing, err) < 0 || *missing)
 		return *missing ? 0 : -1;
-	return ds_toml_parse(out, name, t.data, t.len, err);
+	return parse_toml(out, name, t.data, t.len, err);
 }
 
 static int cmp_layer(const void *a, const void *b)
