@@ -28,16 +28,15 @@ extern char **environ;
 #define IMAGE_LAYERS "/layers"
 #define IMAGE_APP "/workspace"
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-#define TAIL_KEEP 8192	     /* bytes of a buildpack's stderr kept */
-#define TAIL_SHOW 1200	     /* ... and shown in an error */
+#define TAIL_KEEP 8192 /* bytes of a buildpack's stderr kept */
+#define TAIL_SHOW 1200 /* ... and shown in an error */
 #define TAIL_LINES 12
 #define DRAIN_MAX ((size_t)1 << 20) /* stderr read after the program exited */
 
 /* ---- small helpers ------------------------------------------------------------- */
 
 /* TOML a buildpack wrote: a syntax error is bad input, as in buildpack.toml. */
-static int parse_toml(json_t **out, const char *name, const char *text, size_t len,
-		      ds_error *err)
+static int parse_toml(json_t **out, const char *name, const char *text, size_t len, ds_error *err)
 {
 	if (ds_toml_parse(out, name, text, len, err) == 0)
 		return 0;
@@ -137,8 +136,8 @@ static int read_small(ds_buf *out, const char *path, const char *name, size_t ma
 	if (!S_ISREG(st.st_mode))
 		return ds_error_set(err, DS_EINVAL, "'%s' is not a regular file", name);
 	if ((uint64_t)st.st_size > max)
-		return ds_error_set(err, DS_ENOMEM, "'%s' is larger than the limit of %zu bytes", name,
-				    max);
+		return ds_error_set(err, DS_ENOMEM, "'%s' is larger than the limit of %zu bytes",
+				    name, max);
 	return ds_read_fd(fd, name, max, out, err);
 }
 
@@ -175,8 +174,8 @@ static int list_dir(char ***out, size_t *n_out, const char *dir, const char *nam
 		if (n == max) {
 			closedir(d);
 			free_strv(v, n);
-			return ds_error_set(err, DS_ENOMEM, "'%s' holds more than %zu entries", name,
-					    max);
+			return ds_error_set(err, DS_ENOMEM, "'%s' holds more than %zu entries",
+					    name, max);
 		}
 		v = ds_xrealloc(v, (n + 1) * sizeof(*v));
 		v[n++] = ds_xstrdup(de->d_name);
@@ -238,8 +237,8 @@ static void toml_key(ds_buf *b, const char *k)
 {
 	int bare = *k != '\0';
 	for (const char *p = k; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		      *p == '_' || *p == '-'))
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
 			bare = 0;
 	if (bare)
 		ds_buf_adds(b, k);
@@ -306,7 +305,8 @@ static int toml_inline(ds_buf *b, const json_t *v, int depth, ds_error *err)
 		return 0;
 	}
 	default:
-		return ds_error_set(err, DS_EINVAL, "metadata holds a null, which TOML cannot write");
+		return ds_error_set(err, DS_EINVAL,
+				    "metadata holds a null, which TOML cannot write");
 	}
 }
 
@@ -398,26 +398,29 @@ static int plan_list(json_t **out, json_t *sec, const char *key, const char *whe
 
 	if (list && !json_is_array(list)) {
 		json_decref(r);
-		return ds_error_set(err, DS_EINVAL, "'%s': %s%s must be an array of tables ([[%s%s]])",
-				    name, where, key, where, key);
+		return ds_error_set(err, DS_EINVAL,
+				    "'%s': %s%s must be an array of tables ([[%s%s]])", name, where,
+				    key, where, key);
 	}
 	if (json_array_size(list) > CNB_ENTRIES_MAX) {
 		json_decref(r);
-		return ds_error_set(err, DS_ENOMEM, "'%s': %s%s has more than %d entries", name, where,
-				    key, CNB_ENTRIES_MAX);
+		return ds_error_set(err, DS_ENOMEM, "'%s': %s%s has more than %d entries", name,
+				    where, key, CNB_ENTRIES_MAX);
 	}
 	json_array_foreach (list, i, e) {
 		const char *n = json_string_value(json_object_get(e, "name"));
 		json_t *md = json_object_get(e, "metadata"), *o;
 		if (!is_object(e) || !n || !*n) {
 			json_decref(r);
-			return ds_error_set(err, DS_EINVAL, "'%s': %s%s[%zu] needs a name", name, where,
-					    key, i);
+			return ds_error_set(err, DS_EINVAL, "'%s': %s%s[%zu] needs a name", name,
+					    where, key, i);
 		}
 		if (md && !is_object(md)) {
 			json_decref(r);
-			return ds_error_set(err, DS_EINVAL, "'%s': %s%s[%zu] (%s): metadata must be a "
-							    "table", name, where, key, i, n);
+			return ds_error_set(err, DS_EINVAL,
+					    "'%s': %s%s[%zu] (%s): metadata must be a "
+					    "table",
+					    name, where, key, i, n);
 		}
 		o = json_object();
 		json_object_set_new(o, "name", json_string(n));
@@ -453,19 +456,18 @@ static int plan_option(json_t **out, json_t *sec, const char *where, const char 
 	return 0;
 }
 
-int bp_cnb_plan_parse(json_t **out, const char *text, size_t len, const char *name,
-		      ds_error *err)
+int bp_cnb_plan_parse(json_t **out, const char *text, size_t len, const char *name, ds_error *err)
 {
 	_cleanup_json_ json_t *doc = NULL;
-	json_t *opts, *o, *alt, *or;
+	json_t *opts, *o, *alt, * or ;
 	size_t i;
 
 	if (parse_toml(&doc, name, text, len, err) < 0)
 		return -1;
 	or = json_object_get(doc, "or");
-	if (or && !array_of_tables(or) && !(json_is_array(or) && !json_array_size(or)))
-		return ds_error_set(err, DS_EINVAL, "'%s': 'or' must be an array of tables ([[or]])",
-				    name);
+	if (or &&!array_of_tables(or) && !(json_is_array(or) && !json_array_size(or)))
+		return ds_error_set(err, DS_EINVAL,
+				    "'%s': 'or' must be an array of tables ([[or]])", name);
 	if (json_array_size(or) > CNB_OR_MAX)
 		return ds_error_set(err, DS_ENOMEM, "'%s': more than %d [[or]] alternatives", name,
 				    CNB_OR_MAX);
@@ -524,7 +526,8 @@ static void trial_deps(trial *t, const json_t *cands)
 			continue;
 		json_array_foreach (json_object_get(opt, "provides"), j, e) {
 			json_t *d = dep_get(t->deps, json_string_value(json_object_get(e, "name")));
-			json_array_append_new(json_object_get(d, "pending"), json_integer((json_int_t)i));
+			json_array_append_new(json_object_get(d, "pending"),
+					      json_integer((json_int_t)i));
 		}
 		json_array_foreach (json_object_get(opt, "requires"), j, e) {
 			json_t *d = dep_get(t->deps, json_string_value(json_object_get(e, "name")));
@@ -583,15 +586,19 @@ static void trial_run(trial *t, const json_t *cands, int final)
 		trial_deps(t, cands);
 		json_object_foreach (t->deps, name, d) {
 			json_array_foreach (json_object_get(d, "early"), j, x) {
-				snprintf(why, sizeof(why), "its build plan requires '%s', which no "
-							   "buildpack before it provides", name);
+				snprintf(why, sizeof(why),
+					 "its build plan requires '%s', which no "
+					 "buildpack before it provides",
+					 name);
 				removed |= trial_fail(t, cands, (size_t)json_integer_value(x), why);
 			}
 			if (!final)
 				continue;
 			json_array_foreach (json_object_get(d, "pending"), j, x) {
-				snprintf(why, sizeof(why), "its build plan provides '%s', which no "
-							   "buildpack after it requires", name);
+				snprintf(why, sizeof(why),
+					 "its build plan provides '%s', which no "
+					 "buildpack after it requires",
+					 name);
 				removed |= trial_fail(t, cands, (size_t)json_integer_value(x), why);
 			}
 		}
@@ -645,8 +652,10 @@ int bp_cnb_resolve(json_t *cands, int final, int *valid, ds_error *err)
 
 	*valid = 1;
 	if (n > CNB_GROUP_MAX)
-		return ds_error_set(err, DS_ENOMEM, "more than %d Cloud Native Buildpacks in one "
-						    "build", CNB_GROUP_MAX);
+		return ds_error_set(err, DS_ENOMEM,
+				    "more than %d Cloud Native Buildpacks in one "
+				    "build",
+				    CNB_GROUP_MAX);
 	if (!n)
 		return 0;
 	json_array_foreach (cands, i, c)
@@ -666,8 +675,8 @@ int bp_cnb_resolve(json_t *cands, int final, int *valid, ds_error *err)
 			break;
 		/* The next combination: the last buildpack's alternatives first. */
 		for (k = n; k > 0; k--) {
-			size_t m = json_array_size(json_object_get(json_array_get(cands, k - 1),
-								   "options"));
+			size_t m = json_array_size(
+			    json_object_get(json_array_get(cands, k - 1), "options"));
 			if (++t.idx[k - 1] < m)
 				break;
 			t.idx[k - 1] = 0;
@@ -678,7 +687,8 @@ int bp_cnb_resolve(json_t *cands, int final, int *valid, ds_error *err)
 	json_array_foreach (cands, i, c) {
 		json_t *entries = json_array(), *d;
 		const char *name;
-		json_object_set_new(c, "option", json_integer(best.in[i] ? (json_int_t)best.idx[i] : -1));
+		json_object_set_new(c, "option",
+				    json_integer(best.in[i] ? (json_int_t)best.idx[i] : -1));
 		json_object_del(c, "reason");
 		json_object_del(c, "problem");
 		if (!best.in[i])
@@ -707,21 +717,23 @@ int bp_cnb_resolve(json_t *cands, int final, int *valid, ds_error *err)
 int bp_cnb_layer_parse(int types[3], json_t **metadata, const char *text, size_t len,
 		       const char *name, ds_error *err)
 {
-	static const char *const keys[3] = { "launch", "build", "cache" };
+	static const char *const keys[3] = {"launch", "build", "cache"};
 	_cleanup_json_ json_t *doc = NULL;
 	json_t *t, *md;
-	int v[3] = { 0, 0, 0 };
+	int v[3] = {0, 0, 0};
 
 	if (parse_toml(&doc, name, text, len, err) < 0)
 		return -1;
 	t = json_object_get(doc, "types");
 	if (t && !is_object(t))
-		return ds_error_set(err, DS_EINVAL, "'%s': 'types' must be a table ([types])", name);
+		return ds_error_set(err, DS_EINVAL, "'%s': 'types' must be a table ([types])",
+				    name);
 	for (int i = 0; i < 3; i++) {
 		json_t *b = json_object_get(t, keys[i]);
 		if (b && !json_is_boolean(b))
-			return ds_error_set(err, DS_EINVAL, "'%s': [types] %s must be true or false",
-					    name, keys[i]);
+			return ds_error_set(err, DS_EINVAL,
+					    "'%s': [types] %s must be true or false", name,
+					    keys[i]);
 		v[i] = json_is_true(b);
 	}
 	md = json_object_get(doc, "metadata");
@@ -733,17 +745,17 @@ int bp_cnb_layer_parse(int types[3], json_t **metadata, const char *text, size_t
 	return 0;
 }
 
-static int string_array(json_t **out, json_t *a, const char *what, const char *name,
-			ds_error *err)
+static int string_array(json_t **out, json_t *a, const char *what, const char *name, ds_error *err)
 {
 	json_t *x, *r;
 	size_t i;
 
 	if (!json_is_array(a))
-		return ds_error_set(err, DS_EINVAL, "'%s': %s must be an array of strings", name, what);
+		return ds_error_set(err, DS_EINVAL, "'%s': %s must be an array of strings", name,
+				    what);
 	if (json_array_size(a) > CNB_ENTRIES_MAX)
-		return ds_error_set(err, DS_ENOMEM, "'%s': %s has more than %d elements", name, what,
-				    CNB_ENTRIES_MAX);
+		return ds_error_set(err, DS_ENOMEM, "'%s': %s has more than %d elements", name,
+				    what, CNB_ENTRIES_MAX);
 	r = json_array();
 	json_array_foreach (a, i, x) {
 		if (!json_is_string(x) || strlen(json_string_value(x)) != json_string_length(x)) {
@@ -762,8 +774,8 @@ static int valid_type(const char *s)
 	if (!*s || strlen(s) > 64)
 		return 0;
 	for (const char *p = s; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		      strchr("._-", *p)))
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || strchr("._-", *p)))
 			return 0;
 	return 1;
 }
@@ -781,14 +793,18 @@ static int launch_process(json_t **out, json_t *p, size_t i, int minor, const ch
 	if (!is_object(p))
 		return ds_error_set(err, DS_EINVAL, "'%s': %s must be a table", name, where);
 	if (!type || !valid_type(type))
-		return ds_error_set(err, DS_EINVAL, "'%s': %s needs a type of letters, digits and "
-						    ". _ - (at most 64)", name, where);
+		return ds_error_set(err, DS_EINVAL,
+				    "'%s': %s needs a type of letters, digits and "
+				    ". _ - (at most 64)",
+				    name, where);
 	if ((def && !json_is_boolean(def)) || (direct && !json_is_boolean(direct)))
-		return ds_error_set(err, DS_EINVAL, "'%s': %s (%s): default and direct must be true "
-						    "or false", name, where, type);
+		return ds_error_set(err, DS_EINVAL,
+				    "'%s': %s (%s): default and direct must be true "
+				    "or false",
+				    name, where, type);
 	if (wd && (!json_is_string(wd) || !json_string_length(wd)))
-		return ds_error_set(err, DS_EINVAL, "'%s': %s (%s): working-dir must be a path", name,
-				    where, type);
+		return ds_error_set(err, DS_EINVAL, "'%s': %s (%s): working-dir must be a path",
+				    name, where, type);
 	if (args && string_array(&a, args, "args", name, err) < 0)
 		return -1;
 	if (minor >= 9 || json_is_array(cmd)) {
@@ -802,8 +818,8 @@ static int launch_process(json_t **out, json_t *p, size_t i, int minor, const ch
 		if (!json_array_size(argv) || !*json_string_value(json_array_get(argv, 0))) {
 			json_decref(a);
 			json_decref(argv);
-			return ds_error_set(err, DS_EINVAL, "'%s': %s (%s) has an empty command", name,
-					    where, type);
+			return ds_error_set(err, DS_EINVAL, "'%s': %s (%s) has an empty command",
+					    name, where, type);
 		}
 		json_array_extend(argv, a);
 	} else {
@@ -841,8 +857,8 @@ static int launch_process(json_t **out, json_t *p, size_t i, int minor, const ch
 	return 0;
 }
 
-int bp_cnb_launch_parse(json_t **procs, json_t **labels, const char *text, size_t len,
-			int minor, const char *name, ds_error *err)
+int bp_cnb_launch_parse(json_t **procs, json_t **labels, const char *text, size_t len, int minor,
+			const char *name, ds_error *err)
 {
 	_cleanup_json_ json_t *doc = NULL, *pv = json_array(), *lv = json_object();
 	json_t *ps, *ls, *x;
@@ -853,8 +869,10 @@ int bp_cnb_launch_parse(json_t **procs, json_t **labels, const char *text, size_
 	ps = json_object_get(doc, "processes");
 	ls = json_object_get(doc, "labels");
 	if ((ps && !json_is_array(ps)) || (ls && !json_is_array(ls)))
-		return ds_error_set(err, DS_EINVAL, "'%s': processes and labels must be arrays of "
-						    "tables ([[processes]], [[labels]])", name);
+		return ds_error_set(err, DS_EINVAL,
+				    "'%s': processes and labels must be arrays of "
+				    "tables ([[processes]], [[labels]])",
+				    name);
 	if (json_array_size(ps) > CNB_ENTRIES_MAX || json_array_size(ls) > CNB_ENTRIES_MAX)
 		return ds_error_set(err, DS_ENOMEM, "'%s': more than %d processes or labels", name,
 				    CNB_ENTRIES_MAX);
@@ -866,9 +884,11 @@ int bp_cnb_launch_parse(json_t **procs, json_t **labels, const char *text, size_
 		json_array_foreach (pv, j, old)
 			if (json_equal(json_object_get(old, "type"), json_object_get(p, "type"))) {
 				json_decref(p);
-				return ds_error_set(err, DS_EINVAL, "'%s': process type '%s' is given "
-								    "twice", name,
-						    json_string_value(json_object_get(old, "type")));
+				return ds_error_set(
+				    err, DS_EINVAL,
+				    "'%s': process type '%s' is given "
+				    "twice",
+				    name, json_string_value(json_object_get(old, "type")));
 			}
 		json_array_append_new(pv, p);
 	}
@@ -876,8 +896,10 @@ int bp_cnb_launch_parse(json_t **procs, json_t **labels, const char *text, size_
 		const char *k = json_string_value(json_object_get(x, "key"));
 		json_t *v = json_object_get(x, "value");
 		if (!is_object(x) || !k || !*k || !json_is_string(v))
-			return ds_error_set(err, DS_EINVAL, "'%s': labels[%zu] needs a key and a string "
-							    "value", name, i);
+			return ds_error_set(err, DS_EINVAL,
+					    "'%s': labels[%zu] needs a key and a string "
+					    "value",
+					    name, i);
 		json_object_set(lv, k, v);
 	}
 	*procs = TAKE_PTR(pv);
@@ -934,8 +956,10 @@ int bp_cnb_env_apply(json_t *env, const char *dir, const char *what, const bp_cn
 		if (read_small(&val, path, fname, CNB_ENV_FILE_MAX, &missing, err) < 0 || missing)
 			goto out;
 		if (memchr(val.data, '\0', val.len)) {
-			ds_error_set(err, DS_EINVAL, "'%s' holds a NUL byte, which no environment "
-						     "variable can", fname);
+			ds_error_set(err, DS_EINVAL,
+				     "'%s' holds a NUL byte, which no environment "
+				     "variable can",
+				     fname);
 			goto out;
 		}
 		value = rw ? bp_cnb_rewrite_path(rw, val.data) : ds_xstrdup(val.data);
@@ -954,7 +978,8 @@ int bp_cnb_env_apply(json_t *env, const char *dir, const char *what, const bp_cn
 				ds_error_set(err, DS_EINVAL, "'%s' holds a NUL byte", dname);
 				goto out;
 			}
-			env_join(env, var, value, missing ? "" : dl.data, !strcmp(suffix, "prepend"));
+			env_join(env, var, value, missing ? "" : dl.data,
+				 !strcmp(suffix, "prepend"));
 		}
 		if (!json_is_string(json_object_get(env, var))) {
 			ds_error_set(err, DS_EINVAL, "'%s' is not UTF-8 text", fname);
@@ -976,9 +1001,11 @@ static void env_root_dir(json_t *env, const char *host, const char *as, int laun
 		const char *var, *sub;
 		int launch;
 	} paths[] = {
-		{ "PATH", "bin", 1 },	      { "LD_LIBRARY_PATH", "lib", 1 },
-		{ "LIBRARY_PATH", "lib", 0 }, { "CPATH", "include", 0 },
-		{ "PKG_CONFIG_PATH", "pkgconfig", 0 },
+	    {"PATH", "bin", 1},
+	    {"LD_LIBRARY_PATH", "lib", 1},
+	    {"LIBRARY_PATH", "lib", 0},
+	    {"CPATH", "include", 0},
+	    {"PKG_CONFIG_PATH", "pkgconfig", 0},
 	};
 	for (size_t i = 0; i < DS_ARRAY_SIZE(paths); i++) {
 		_cleanup_free_ char *h = ds_xasprintf("%s/%s", host, paths[i].sub);
@@ -1103,7 +1130,7 @@ static int run_program(int *status, tailbuf *tail, char *const argv[], const jso
 	posix_spawnattr_setsigdefault(&at, &all);
 	posix_spawnattr_setpgroup(&at, 0);
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-					      POSIX_SPAWN_SETPGROUP);
+					  POSIX_SPAWN_SETPGROUP);
 	rc = posix_spawn(&pid, argv[0], &fa, &at, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
@@ -1118,7 +1145,7 @@ static int run_program(int *status, tailbuf *tail, char *const argv[], const jso
 		return -1;
 	}
 	for (;;) {
-		struct pollfd p = { .fd = pfd[0], .events = POLLIN };
+		struct pollfd p = {.fd = pfd[0], .events = POLLIN};
 		int k = poll(&p, 1, 200);
 		if (k > 0) {
 			ssize_t r = read(pfd[0], buf, sizeof(buf));
@@ -1169,9 +1196,9 @@ static int run_program(int *status, tailbuf *tail, char *const argv[], const jso
 }
 
 static const char *const passed_env[] = {
-	"PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR",
-	"SOURCE_DATE_EPOCH", "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY",
-	"HTTPS_PROXY", "NO_PROXY",
+    "PATH",	"HOME",	      "USER",	     "LOGNAME",		  "LANG",	"LC_ALL",
+    "LC_CTYPE", "TZ",	      "TMPDIR",	     "SOURCE_DATE_EPOCH", "http_proxy", "https_proxy",
+    "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
 };
 
 /* The few variables of dsbuild's own environment a buildpack gets. */
@@ -1231,7 +1258,8 @@ static int targets_match(const json_t *desc, const json_t *env)
 		int ok = 0;
 		if (os && strcmp(os, "linux"))
 			continue;
-		if (arch && strcmp(arch, json_string_value(json_object_get(env, "CNB_TARGET_ARCH"))))
+		if (arch &&
+		    strcmp(arch, json_string_value(json_object_get(env, "CNB_TARGET_ARCH"))))
 			continue;
 		if (v && (!var || strcmp(v, var)))
 			continue;
@@ -1252,8 +1280,8 @@ static int targets_match(const json_t *desc, const json_t *env)
 static char *make_tmpdir(const char *parent, const char *prefix, ds_error *err)
 {
 	const char *tmp = getenv("TMPDIR");
-	char *t = ds_xasprintf("%s/%s-XXXXXX", parent ? parent : (tmp && *tmp ? tmp : "/tmp"),
-			       prefix);
+	char *t =
+	    ds_xasprintf("%s/%s-XXXXXX", parent ? parent : (tmp && *tmp ? tmp : "/tmp"), prefix);
 
 	if (!mkdtemp(t)) {
 		ds_error_set_errno(err, errno, "cannot create a temporary folder '%s'", t);
@@ -1269,16 +1297,21 @@ static int check_api(const bp *b, int *minor, ds_error *err)
 	int m = bp_cnb_api_minor(api);
 
 	if (!api) {
-		ds_error_set(err, DS_EINVAL, "'%s': a Cloud Native Buildpack needs api = \"0.10\" "
-					     "(the Buildpack API it implements)", b->file);
+		ds_error_set(err, DS_EINVAL,
+			     "'%s': a Cloud Native Buildpack needs api = \"0.10\" "
+			     "(the Buildpack API it implements)",
+			     b->file);
 		return -1;
 	}
 	if (m < CNB_API_MIN || m > CNB_API_MAX) {
-		ds_error_set(err, DS_EINVAL, "'%s': Buildpack API '%s' is not supported "
-						   "(dsbuild runs 0.%d to 0.%d)", b->file, api,
-			     CNB_API_MIN, CNB_API_MAX);
-		return ds_error_hint(err, "use a version of the buildpack written for Buildpack API "
-					  "0.%d or later", CNB_API_MIN);
+		ds_error_set(err, DS_EINVAL,
+			     "'%s': Buildpack API '%s' is not supported "
+			     "(dsbuild runs 0.%d to 0.%d)",
+			     b->file, api, CNB_API_MIN, CNB_API_MAX);
+		return ds_error_hint(err,
+				     "use a version of the buildpack written for Buildpack API "
+				     "0.%d or later",
+				     CNB_API_MIN);
 	}
 	if (!strcmp(b->id, ".") || !strcmp(b->id, ".."))
 		return ds_error_set(err, DS_EINVAL, "'%s': id '%s' cannot name a folder", b->file,
@@ -1295,7 +1328,8 @@ static void names_of(ds_buf *b, const json_t *list)
 	json_t *e;
 
 	json_array_foreach ((json_t *)list, i, e)
-		ds_buf_addf(b, "%s%s", i ? ", " : "", json_string_value(json_object_get(e, "name")));
+		ds_buf_addf(b, "%s%s", i ? ", " : "",
+			    json_string_value(json_object_get(e, "name")));
 }
 
 /* After a resolution: each candidate's verdict into plan["buildpacks"]
@@ -1352,8 +1386,10 @@ static void apply_resolution(json_t *plan, json_t *cands)
 		json_array_append_new(why, json_string(line.data));
 		if (problem) {
 			ds_buf_reset(&line);
-			ds_buf_addf(&line, "%s: unless a buildpack after it requires it, the build "
-					   "fails", problem);
+			ds_buf_addf(&line,
+				    "%s: unless a buildpack after it requires it, the build "
+				    "fails",
+				    problem);
 			json_array_append_new(why, json_string(line.data));
 			if (!json_object_get(plan, "cnb_error")) {
 				ds_buf_reset(&line);
@@ -1404,8 +1440,9 @@ static int resolve_all(json_t *plan, json_t *cands, ds_error *err)
 			return -1;
 		/* Not final, requires only look back: this was valid before. */
 		if (!valid)
-			return ds_error_set(err, DS_EINVAL, "the build plans of the Cloud Native "
-							    "Buildpacks do not resolve");
+			return ds_error_set(err, DS_EINVAL,
+					    "the build plans of the Cloud Native "
+					    "Buildpacks do not resolve");
 		json_array_foreach (cands, i, c)
 			if (json_is_string(json_array_get(problems, i)))
 				json_object_set(c, "problem", json_array_get(problems, i));
@@ -1434,16 +1471,19 @@ int bp_cnb_detect(bp_ctx *c, int *pass, ds_error *err)
 	target_env(env, c->plan);
 	if (!targets_match(b->desc, env)) {
 		const char *dn = json_string_value(json_object_get(env, "CNB_TARGET_DISTRO_NAME"));
-		const char *dv = json_string_value(json_object_get(env, "CNB_TARGET_DISTRO_VERSION"));
+		const char *dv =
+		    json_string_value(json_object_get(env, "CNB_TARGET_DISTRO_VERSION"));
 		plan_why(c, "not for this target: its [[targets]] do not include linux/%s%s%s%s%s",
-			 json_string_value(json_object_get(env, "CNB_TARGET_ARCH")), dn ? " on " : "",
-			 dn ? dn : "", dn ? " " : "", dn ? dv : "");
+			 json_string_value(json_object_get(env, "CNB_TARGET_ARCH")),
+			 dn ? " on " : "", dn ? dn : "", dn ? " " : "", dn ? dv : "");
 		return 0;
 	}
 	cands = json_object_get(c->plan, "cnb_detected");
 	if (json_array_size(cands) >= CNB_GROUP_MAX)
-		return ds_error_set(err, DS_ENOMEM, "more than %d Cloud Native Buildpacks in one "
-						    "build", CNB_GROUP_MAX);
+		return ds_error_set(err, DS_ENOMEM,
+				    "more than %d Cloud Native Buildpacks in one "
+				    "build",
+				    CNB_GROUP_MAX);
 	if (!(tmp = make_tmpdir(NULL, "dsbuild-cnb-detect", err)))
 		return -1;
 	platform = ds_xasprintf("%s/platform", tmp);
@@ -1477,9 +1517,11 @@ int bp_cnb_detect(bp_ctx *c, int *pass, ds_error *err)
 		ds_buf msg = DS_BUF_INIT;
 		ds_buf_init(&msg, DS_ERROR_MSG_MAX);
 		tail_format(&msg, tail);
-		ds_error_set(err, DS_EINVAL, "bin/detect failed with exit status %d (0 means the "
-					     "buildpack applies, 100 that it does not); its stderr "
-					     "ends with:%s", status, msg.data);
+		ds_error_set(err, DS_EINVAL,
+			     "bin/detect failed with exit status %d (0 means the "
+			     "buildpack applies, 100 that it does not); its stderr "
+			     "ends with:%s",
+			     status, msg.data);
 		ds_error_hint(err, "fix the buildpack (%s), or leave it out", b->dir);
 		ds_buf_release(&msg);
 		goto out;
@@ -1487,8 +1529,8 @@ int bp_cnb_detect(bp_ctx *c, int *pass, ds_error *err)
 	pname = ds_xasprintf("build plan of %s (CNB_BUILD_PLAN_PATH)", b->id);
 	if (read_small(&text, planfile, pname, CNB_TOML_MAX, &missing, err) < 0)
 		goto out;
-	if (bp_cnb_plan_parse(&opts, missing ? "" : text.data, missing ? 0 : text.len, pname,
-			      err) < 0)
+	if (bp_cnb_plan_parse(&opts, missing ? "" : text.data, missing ? 0 : text.len, pname, err) <
+	    0)
 		goto out;
 	if (!json_is_array(cands)) {
 		cands = json_array();
@@ -1511,8 +1553,8 @@ int bp_cnb_detect(bp_ctx *c, int *pass, ds_error *err)
 	if (!valid) {
 		/* Only its own requires can be unmet: it cannot take part. */
 		_cleanup_free_ char *why = ds_xasprintf(
-			"bin/detect passed, but %s",
-			json_string_value(json_object_get(cand, "problem")) ?: "its plan is unmet");
+		    "bin/detect passed, but %s",
+		    json_string_value(json_object_get(cand, "problem")) ?: "its plan is unmet");
 		json_array_remove(cands, json_array_size(cands) - 1);
 		json_decref(cand);
 		if (resolve_all(c->plan, cands, err) < 0)
@@ -1562,9 +1604,10 @@ static int walk_dir(walk *w, const char *root, const char *rel, int depth, const
 		if (w->n >= CNB_LAYER_FILES_MAX || strlen(r) > CNB_PATH_MAX) {
 			free(r);
 			free_strv(names, n);
-			return ds_error_set(err, DS_ENOMEM, "%s: more than %d entries or a path "
-							    "longer than %d", what,
-					    CNB_LAYER_FILES_MAX, CNB_PATH_MAX);
+			return ds_error_set(err, DS_ENOMEM,
+					    "%s: more than %d entries or a path "
+					    "longer than %d",
+					    what, CNB_LAYER_FILES_MAX, CNB_PATH_MAX);
 		}
 		w->v = ds_xrealloc(w->v, (w->n + 1) * sizeof(*w->v));
 		w->v[w->n++] = r;
@@ -1580,11 +1623,11 @@ static int walk_dir(walk *w, const char *root, const char *rel, int depth, const
 
 static const char *kind_of(mode_t m)
 {
-	return S_ISSOCK(m) ? "a socket" :
-	       S_ISFIFO(m) ? "a named pipe" :
-	       S_ISCHR(m)  ? "a character device" :
-	       S_ISBLK(m)  ? "a block device" :
-			     "a special file";
+	return S_ISSOCK(m)   ? "a socket"
+	       : S_ISFIFO(m) ? "a named pipe"
+	       : S_ISCHR(m)  ? "a character device"
+	       : S_ISBLK(m)  ? "a block device"
+			     : "a special file";
 }
 
 /* Writes host (a layer folder) into a new layer at img ("layers/x/y"), with
@@ -1595,7 +1638,7 @@ static int write_layer(ds_layer_info *info, ds_store *store, const ds_layer_opts
 {
 	ds_layer_opts dflt = DS_LAYER_OPTS_INIT;
 	ds_layer_writer *w = NULL;
-	walk wk = { 0 };
+	walk wk = {0};
 	_cleanup_free_ char *parents = ds_xstrdup(img);
 	int rc = -1;
 
@@ -1607,7 +1650,7 @@ static int write_layer(ds_layer_info *info, ds_store *store, const ds_layer_opts
 	for (char *p = parents;; p++) {
 		if (*p == '/' || !*p) {
 			char c = *p;
-			ds_layer_entry e = { .path = parents, .type = DS_ENTRY_DIR, .mode = 0755 };
+			ds_layer_entry e = {.path = parents, .type = DS_ENTRY_DIR, .mode = 0755};
 			*p = '\0';
 			if (ds_layer_writer_add(w, &e, err) < 0)
 				goto out;
@@ -1619,7 +1662,7 @@ static int write_layer(ds_layer_info *info, ds_store *store, const ds_layer_opts
 	for (size_t i = 0; i < wk.n; i++) {
 		_cleanup_free_ char *full = ds_xasprintf("%s/%s", host, wk.v[i]);
 		_cleanup_free_ char *path = ds_xasprintf("%s/%s", img, wk.v[i]);
-		ds_layer_entry e = { .path = path };
+		ds_layer_entry e = {.path = path};
 		struct stat st;
 
 		if (lstat(full, &st) < 0) {
@@ -1650,7 +1693,8 @@ static int write_layer(ds_layer_info *info, ds_store *store, const ds_layer_opts
 		} else if (S_ISREG(st.st_mode)) {
 			_cleanup_close_ int fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 			if (fd < 0) {
-				ds_error_set_errno(err, errno, "%s: cannot open '%s'", what, wk.v[i]);
+				ds_error_set_errno(err, errno, "%s: cannot open '%s'", what,
+						   wk.v[i]);
 				goto out;
 			}
 			e.type = DS_ENTRY_FILE;
@@ -1659,8 +1703,10 @@ static int write_layer(ds_layer_info *info, ds_store *store, const ds_layer_opts
 			if (ds_layer_writer_add_fd(w, &e, fd, err) < 0)
 				goto out;
 		} else {
-			ds_error_set(err, DS_EINVAL, "%s: '%s' is %s, which an image layer cannot "
-						     "hold", what, wk.v[i], kind_of(st.st_mode));
+			ds_error_set(err, DS_EINVAL,
+				     "%s: '%s' is %s, which an image layer cannot "
+				     "hold",
+				     what, wk.v[i], kind_of(st.st_mode));
 			goto out;
 		}
 	}
@@ -1676,7 +1722,7 @@ out:
  * links.  Used to restore cached layers. */
 static int copy_tree(const char *from, const char *to, ds_error *err)
 {
-	walk wk = { 0 };
+	walk wk = {0};
 	int rc = -1;
 
 	if (walk_dir(&wk, from, "", 0, from, err) < 0)
@@ -1760,8 +1806,8 @@ typedef struct cnb_build {
 	size_t n;
 	bp_cnb_rewrite rw;
 	bp_cnb_result *r;
-	json_t *met;	  /* plan entry names met by a buildpack */
-	char *def_type;	  /* the default process so far */
+	json_t *met;	/* plan entry names met by a buildpack */
+	char *def_type; /* the default process so far */
 } cnb_build;
 
 static void free_layers_of(cnb_bp *b)
@@ -1882,8 +1928,7 @@ static int write_bp_plan(cnb_build *x, size_t i, const char *path, ds_error *err
 	return ds_write_file_atomic(path, b.data, b.len, err);
 }
 
-static int read_toml(json_t **out, const char *path, const char *name, int *missing,
-		     ds_error *err)
+static int read_toml(json_t **out, const char *path, const char *name, int *missing, ds_error *err)
 {
 	_cleanup_buf_ ds_buf t = DS_BUF_INIT;
 
@@ -1913,10 +1958,11 @@ static int scan_layers(cnb_bp *b, ds_error *err)
 	for (size_t i = 0; i < n; i++) {
 		size_t l = strlen(names[i]);
 		_cleanup_free_ char *path = ds_xasprintf("%s/%s", b->layers, names[i]);
-		cnb_layer ly = { 0 };
+		cnb_layer ly = {0};
 		int missing;
-		if (l <= 5 || strcmp(names[i] + l - 5, ".toml") || !strcmp(names[i], "launch.toml") ||
-		    !strcmp(names[i], "build.toml") || !strcmp(names[i], "store.toml"))
+		if (l <= 5 || strcmp(names[i] + l - 5, ".toml") ||
+		    !strcmp(names[i], "launch.toml") || !strcmp(names[i], "build.toml") ||
+		    !strcmp(names[i], "store.toml"))
 			continue;
 		if (b->n_l == CNB_LAYERS_MAX) {
 			ds_error_set(err, DS_ENOMEM, "more than %d layers", CNB_LAYERS_MAX);
@@ -1933,9 +1979,10 @@ static int scan_layers(cnb_bp *b, ds_error *err)
 		b->l = ds_xrealloc(b->l, (b->n_l + 1) * sizeof(*b->l));
 		b->l[b->n_l++] = ly;
 		if ((ly.types[0] || ly.types[1] || ly.types[2]) && !is_dir(ly.path)) {
-			ds_error_set(err, DS_EINVAL, "'%s' marks layer '%s' launch, build or cache, "
-						     "but there is no folder '%s'", names[i],
-				     ly.name, ly.name);
+			ds_error_set(err, DS_EINVAL,
+				     "'%s' marks layer '%s' launch, build or cache, "
+				     "but there is no folder '%s'",
+				     names[i], ly.name, ly.name);
 			ds_error_hint(err, "dsbuild keeps no previous image to reuse a layer from: "
 					   "create the folder on every build (or cache = true)");
 			goto out;
@@ -1989,7 +2036,8 @@ static int read_launch(cnb_build *x, cnb_bp *b, ds_error *err)
 		}
 		if ((w = json_object_get(p, "workdir"))) {
 			char *s = bp_cnb_rewrite_path(&x->rw, json_string_value(w));
-			char *abs = s[0] == '/' ? ds_xstrdup(s) : ds_xasprintf("%s/%s", IMAGE_APP, s);
+			char *abs =
+			    s[0] == '/' ? ds_xstrdup(s) : ds_xasprintf("%s/%s", IMAGE_APP, s);
 			json_object_set_new(p, "workdir", json_string(abs));
 			free(s);
 			free(abs);
@@ -2029,8 +2077,9 @@ static int read_unmet(cnb_build *x, cnb_bp *b, ds_error *err)
 		return -1;
 	unmet = json_object_get(doc, "unmet");
 	if (unmet && !json_is_array(unmet))
-		return ds_error_set(err, DS_EINVAL, "'build.toml': unmet must be an array of tables "
-						    "([[unmet]])");
+		return ds_error_set(err, DS_EINVAL,
+				    "'build.toml': unmet must be an array of tables "
+				    "([[unmet]])");
 	json_array_foreach ((json_t *)b->entries, i, e) {
 		const char *name = json_string_value(json_object_get(e, "name"));
 		json_t *u;
@@ -2070,8 +2119,10 @@ static int run_build(cnb_build *x, size_t i, ds_error *err)
 		ds_buf msg = DS_BUF_INIT;
 		ds_buf_init(&msg, DS_ERROR_MSG_MAX);
 		tail_format(&msg, tail);
-		ds_error_set(err, DS_EINVAL, "bin/build failed with exit status %d; its stderr ends "
-					     "with:%s", status, msg.data);
+		ds_error_set(err, DS_EINVAL,
+			     "bin/build failed with exit status %d; its stderr ends "
+			     "with:%s",
+			     status, msg.data);
 		ds_error_hint(err, "fix the buildpack (%s), or leave it out", b->dir);
 		ds_buf_release(&msg);
 		free(tail);
@@ -2093,16 +2144,16 @@ static int launch_env(cnb_build *x, json_t *env, const char *proc, ds_error *err
 		cnb_bp *b = &x->v[i];
 		for (size_t k = 0; k < b->n_l; k++) {
 			cnb_layer *l = &b->l[k];
-			_cleanup_free_ char *img = ds_xasprintf("%s/%s/%s", IMAGE_LAYERS, b->esc,
-								l->name);
+			_cleanup_free_ char *img =
+			    ds_xasprintf("%s/%s/%s", IMAGE_LAYERS, b->esc, l->name);
 			_cleanup_free_ char *e = ds_xasprintf("%s/env", l->path);
 			_cleanup_free_ char *el = ds_xasprintf("%s/env.launch", l->path);
-			_cleanup_free_ char *ep = proc ? ds_xasprintf("%s/env.launch/%s", l->path,
-								      proc) :
-							 NULL;
-			_cleanup_free_ char *we = ds_xasprintf("%s: layer '%s' env", b->id, l->name);
-			_cleanup_free_ char *wl = ds_xasprintf("%s: layer '%s' env.launch", b->id,
-							       l->name);
+			_cleanup_free_ char *ep =
+			    proc ? ds_xasprintf("%s/env.launch/%s", l->path, proc) : NULL;
+			_cleanup_free_ char *we =
+			    ds_xasprintf("%s: layer '%s' env", b->id, l->name);
+			_cleanup_free_ char *wl =
+			    ds_xasprintf("%s: layer '%s' env.launch", b->id, l->name);
 			if (!l->types[0])
 				continue;
 			env_root_dir(env, l->path, img, 1);
@@ -2198,24 +2249,25 @@ static int export_layers(cnb_build *x, const ds_layer_opts *lo, ds_store *store,
 		cnb_bp *b = &x->v[i];
 		for (size_t k = 0; k < b->n_l; k++) {
 			cnb_layer *l = &b->l[k];
-			_cleanup_free_ char *img = ds_xasprintf("%s/%s/%s", IMAGE_LAYERS + 1, b->esc,
-								l->name);
-			_cleanup_free_ char *what = ds_xasprintf("buildpack '%s' layer '%s'", b->id,
-								 l->name);
+			_cleanup_free_ char *img =
+			    ds_xasprintf("%s/%s/%s", IMAGE_LAYERS + 1, b->esc, l->name);
+			_cleanup_free_ char *what =
+			    ds_xasprintf("buildpack '%s' layer '%s'", b->id, l->name);
 			if (!l->types[0])
 				continue;
 			if (r->n_layers == CNB_LAUNCH_LAYERS_MAX)
-				return ds_error_set(err, DS_ENOMEM, "the Cloud Native Buildpacks made "
-								    "more than %d launch layers",
+				return ds_error_set(err, DS_ENOMEM,
+						    "the Cloud Native Buildpacks made "
+						    "more than %d launch layers",
 						    CNB_LAUNCH_LAYERS_MAX);
 			r->layers = ds_xrealloc(r->layers, (r->n_layers + 1) * sizeof(*r->layers));
-			r->created_by = ds_xrealloc(r->created_by,
-						    (r->n_layers + 1) * sizeof(*r->created_by));
-			if (write_layer(&r->layers[r->n_layers], store, lo, l->path, img, &x->rw, what,
-					err) < 0)
+			r->created_by =
+			    ds_xrealloc(r->created_by, (r->n_layers + 1) * sizeof(*r->created_by));
+			if (write_layer(&r->layers[r->n_layers], store, lo, l->path, img, &x->rw,
+					what, err) < 0)
 				return -1;
-			r->created_by[r->n_layers++] = ds_xasprintf("cnb %s: layer %s", b->id,
-								    l->name);
+			r->created_by[r->n_layers++] =
+			    ds_xasprintf("cnb %s: layer %s", b->id, l->name);
 		}
 	}
 	return 0;
@@ -2314,8 +2366,10 @@ static int build_setup(cnb_build *x, const json_t *cnb, const char *cache_dir, d
 	size_t i;
 
 	if (json_array_size(cnb) > CNB_GROUP_MAX)
-		return ds_error_set(err, DS_ENOMEM, "more than %d Cloud Native Buildpacks in one "
-						    "build", CNB_GROUP_MAX);
+		return ds_error_set(err, DS_ENOMEM,
+				    "more than %d Cloud Native Buildpacks in one "
+				    "build",
+				    CNB_GROUP_MAX);
 	/* Beside the cache, so cache layers move there by rename. */
 	if (cache_root && ds_mkdir_p(cache_root, 0755, err) < 0)
 		return ds_error_wrap(err, "cache");
@@ -2336,8 +2390,10 @@ static int build_setup(cnb_build *x, const json_t *cnb, const char *cache_dir, d
 		const char *dir = json_string_value(json_object_get(e, "dir"));
 		int minor = bp_cnb_api_minor(json_string_value(json_object_get(e, "api")));
 		if (!id || !dir || minor < CNB_API_MIN || !strcmp(id, ".") || !strcmp(id, ".."))
-			return ds_error_set(err, DS_EINVAL, "the plan's Cloud Native Buildpack %zu "
-							    "is incomplete", i);
+			return ds_error_set(err, DS_EINVAL,
+					    "the plan's Cloud Native Buildpack %zu "
+					    "is incomplete",
+					    i);
 		x->n++;
 		b->id = id;
 		b->dir = dir;
@@ -2349,8 +2405,9 @@ static int build_setup(cnb_build *x, const json_t *cnb, const char *cache_dir, d
 		b->cache = cache_root ? ds_xasprintf("%s/%s", cache_root, b->esc) : NULL;
 		for (size_t j = 0; j + 1 < x->n; j++)
 			if (!strcmp(x->v[j].esc, b->esc))
-				return ds_error_set(err, DS_EINVAL, "buildpacks '%s' and '%s' would "
-								    "share the layers folder '%s'",
+				return ds_error_set(err, DS_EINVAL,
+						    "buildpacks '%s' and '%s' would "
+						    "share the layers folder '%s'",
 						    x->v[j].id, id, b->esc);
 		if (mkdir(b->layers, 0755) < 0)
 			return ds_error_set_errno(err, errno, "cannot create '%s'", b->layers);
@@ -2362,7 +2419,7 @@ static int build_setup(cnb_build *x, const json_t *cnb, const char *cache_dir, d
 int bp_cnb_build(bp_cnb_result **out, const json_t *plan, const ds_source *src, ds_store *store,
 		 const ds_layer_opts *lo, const char *cache_dir, ds_error *err)
 {
-	cnb_build x = { .plan = plan, .src = src };
+	cnb_build x = {.plan = plan, .src = src};
 	const json_t *cnb = json_object_get(plan, "cnb");
 	json_t *p;
 	size_t i;
@@ -2398,10 +2455,11 @@ int bp_cnb_build(bp_cnb_result **out, const json_t *plan, const ds_source *src, 
 	if (export_layers(&x, lo, store, err) < 0 || export_env(&x, err) < 0)
 		goto out;
 	json_array_foreach (x.r->processes, i, p)
-		json_object_set_new(p, "default", json_boolean(x.def_type &&
-							       !strcmp(x.def_type,
-								       json_string_value(json_object_get(
-									       p, "type")))));
+		json_object_set_new(
+		    p, "default",
+		    json_boolean(
+			x.def_type &&
+			!strcmp(x.def_type, json_string_value(json_object_get(p, "type")))));
 	save_cache(&x);
 	*out = x.r;
 	x.r = NULL;

@@ -12,19 +12,19 @@
 #include <dsbuild/error.h>
 
 /* Bounds on what a buildpack controls. */
-#define CNB_TOML_MAX ((size_t)1 << 20)         /* build plan, <layer>.toml, launch.toml ... */
-#define CNB_ENV_FILE_MAX ((size_t)256 << 10)   /* one file of env/, env.build/, env.launch/ */
-#define CNB_ENV_FILES_MAX 1024                 /* files in one env folder */
-#define CNB_ENV_TOTAL_MAX ((size_t)1 << 20)    /* the environment a buildpack is given */
-#define CNB_LAYERS_MAX 128                     /* <layer>.toml files of one buildpack */
-#define CNB_LAUNCH_LAYERS_MAX 100              /* image layers of all CNB buildpacks */
-#define CNB_ENTRIES_MAX 256 /* provides, requires, plan entries, processes, labels, args */
-#define CNB_OR_MAX 32                          /* [[or]] alternatives of one build plan */
-#define CNB_TRIALS_MAX 4096                    /* combinations of alternatives tried */
-#define CNB_GROUP_MAX 64                       /* CNB buildpacks in one build */
-#define CNB_LAYER_FILES_MAX 1000000            /* entries in one layer folder */
-#define CNB_DEPTH_MAX 256                      /* folder nesting in one layer */
-#define CNB_PATH_MAX 4096                      /* a path or link target in a layer */
+#define CNB_TOML_MAX ((size_t)1 << 20)	     /* build plan, <layer>.toml, launch.toml ... */
+#define CNB_ENV_FILE_MAX ((size_t)256 << 10) /* one file of env/, env.build/, env.launch/ */
+#define CNB_ENV_FILES_MAX 1024		     /* files in one env folder */
+#define CNB_ENV_TOTAL_MAX ((size_t)1 << 20)  /* the environment a buildpack is given */
+#define CNB_LAYERS_MAX 128		     /* <layer>.toml files of one buildpack */
+#define CNB_LAUNCH_LAYERS_MAX 100	     /* image layers of all CNB buildpacks */
+#define CNB_ENTRIES_MAX 256	    /* provides, requires, plan entries, processes, labels, args */
+#define CNB_OR_MAX 32		    /* [[or]] alternatives of one build plan */
+#define CNB_TRIALS_MAX 4096	    /* combinations of alternatives tried */
+#define CNB_GROUP_MAX 64	    /* CNB buildpacks in one build */
+#define CNB_LAYER_FILES_MAX 1000000 /* entries in one layer folder */
+#define CNB_DEPTH_MAX 256	    /* folder nesting in one layer */
+#define CNB_PATH_MAX 4096	    /* a path or link target in a layer */
 
 /* The Buildpack API versions run: 0.CNB_API_MIN to 0.CNB_API_MAX. */
 #define CNB_API_MIN 7
@@ -52,8 +52,7 @@ int bp_cnb_api_minor(const char *api);
  * its alternatives, in the order the spec tries them: the top-level pair,
  * then each [[or]].  *out = [{"provides": [{"name"}], "requires": [{"name",
  * "metadata"}]}, ...]; an empty plan gives one empty alternative. */
-int bp_cnb_plan_parse(json_t **out, const char *text, size_t len, const char *name,
-		      ds_error *err);
+int bp_cnb_plan_parse(json_t **out, const char *text, size_t len, const char *name, ds_error *err);
 
 /* Resolves the build plans of a group, as the spec's detection does.  cands
  * is an array in group order of {"options": (from bp_cnb_plan_parse),
@@ -82,8 +81,8 @@ int bp_cnb_layer_parse(int types[3], json_t **metadata, const char *text, size_t
 /* Reads launch.toml of a buildpack of Buildpack API 0.minor.  *procs =
  * [{"type", "command" (argv array, or a string for a shell process of API <
  * 0.9), "default", "workdir" (when given)}]; *labels = {"key": "value"}. */
-int bp_cnb_launch_parse(json_t **procs, json_t **labels, const char *text, size_t len,
-			int minor, const char *name, ds_error *err);
+int bp_cnb_launch_parse(json_t **procs, json_t **labels, const char *text, size_t len, int minor,
+			const char *name, ds_error *err);
 
 /* Applies the files of an env folder (<layer>/env, env.build, env.launch or
  * env.launch/<process>) to env, an object NAME -> value, by the Buildpack

@@ -65,7 +65,8 @@ static void test_plan_parse(void)
 	   "provides not an array");
 	ok(plan_error("[[requires]]\nname = \"a\"\nmetadata = 3\n", "metadata must be a table"),
 	   "metadata not a table");
-	ok(plan_error("[[provides]\n", "plan.toml' line 1"), "a TOML error names the file and line");
+	ok(plan_error("[[provides]\n", "plan.toml' line 1"),
+	   "a TOML error names the file and line");
 	{
 		ds_buf b = DS_BUF_INIT;
 		ds_buf_init(&b, 0);
@@ -179,8 +180,9 @@ static void test_resolve(void)
 	is_str(s, "0,0,0", "two consumers");
 	free(s);
 	s = dumps(json_object_get(json_array_get(c, 0), "entries"));
-	is_str(s, "[{\"metadata\":{\"m\":\"x\"},\"name\":\"tool\"},{\"metadata\":{\"m\":\"x\"},"
-		  "\"name\":\"tool\"}]",
+	is_str(s,
+	       "[{\"metadata\":{\"m\":\"x\"},\"name\":\"tool\"},{\"metadata\":{\"m\":\"x\"},"
+	       "\"name\":\"tool\"}]",
 	       "one entry per require");
 	free(s);
 	json_decref(c);
@@ -242,11 +244,11 @@ static int layer_of(const char *text, int t[3], char **md, char *msg)
 
 static void test_layer_parse(void)
 {
-	int t[3] = { 9, 9, 9 };
+	int t[3] = {9, 9, 9};
 	char *md, msg[DS_ERROR_MSG_MAX];
 
-	ok(layer_of("[types]\nlaunch = true\ncache = true\n[metadata]\nv = \"1\"\n", t, &md,
-		    msg) == 0,
+	ok(layer_of("[types]\nlaunch = true\ncache = true\n[metadata]\nv = \"1\"\n", t, &md, msg) ==
+	       0,
 	   "a layer toml");
 	ok(t[0] == 1 && t[1] == 0 && t[2] == 1, "launch, not build, cache");
 	is_str(md, "{\"v\":\"1\"}", "metadata");
@@ -256,7 +258,7 @@ static void test_layer_parse(void)
 	free(md);
 	ok(layer_of("", t, &md, msg) == 0 && md == NULL, "empty: no metadata");
 	ok(layer_of("[types]\nlaunch = \"yes\"\n", t, &md, msg) < 0 &&
-		   strstr(msg, "[types] launch must be true or false"),
+	       strstr(msg, "[types] launch must be true or false"),
 	   "a string for a boolean: %s", msg);
 	ok(layer_of("types = 1\n", t, &md, msg) < 0 && strstr(msg, "'types' must be a table"),
 	   "types not a table");
@@ -305,18 +307,18 @@ static void test_launch_parse(void)
 	       "API 0.8: a shell string, or direct argv");
 	free(s);
 	ok(!launch_of("[[processes]]\ntype = \"web\"\ncommand = \"x\"\n", 10, msg) &&
-		   strstr(msg, "command must be an array of strings"),
+	       strstr(msg, "command must be an array of strings"),
 	   "API 0.10 refuses a string command: %s", msg);
 	ok(!launch_of("[[processes]]\ntype = \"a b\"\ncommand = [\"x\"]\n", 10, msg) &&
-		   strstr(msg, "needs a type"),
+	       strstr(msg, "needs a type"),
 	   "a type with a space");
 	ok(!launch_of("[[processes]]\ntype = \"a\"\ncommand = []\n", 10, msg) &&
-		   strstr(msg, "empty command"),
+	       strstr(msg, "empty command"),
 	   "an empty command");
 	ok(!launch_of("[[processes]]\ntype = \"a\"\ncommand = [\"x\"]\n[[processes]]\ntype = "
 		      "\"a\"\ncommand = [\"y\"]\n",
 		      10, msg) &&
-		   strstr(msg, "given twice"),
+	       strstr(msg, "given twice"),
 	   "a type twice");
 	ok(!launch_of("[[labels]]\nkey = \"a\"\n", 10, msg) && strstr(msg, "labels[0]"),
 	   "a label without a value");
@@ -337,7 +339,7 @@ static void test_env(void)
 	char *d = mkdtemp(tmpl);
 	json_t *env = json_object();
 	ds_error err = DS_ERROR_INIT;
-	bp_cnb_rewrite rw = { "/build/layers", "/src/app" };
+	bp_cnb_rewrite rw = {"/build/layers", "/src/app"};
 	char *s;
 
 	mkdir(F("%s/env", d), 0755);
@@ -360,11 +362,12 @@ static void test_env(void)
 	json_object_set_new(env, "N", json_string("old"));
 	ok(bp_cnb_env_apply(env, F("%s/env", d), "env", &rw, &err) == 0, "apply: %s", err.msg);
 	s = dumps(env);
-	is_str(s,
-	       "{\"A\":\"over\\nwritten\",\"B\":\"default-b\",\"C\":\"set\",\"L\":\"headmidtail\","
-	       "\"N\":\"no-delimold\",\"O\":\"/workspace/data\",\"PATH\":\"/layers/x/bin:/usr/bin\"}",
-	       "override (verbatim), default, prepend/append with and without .delim, rewrite; "
-	       "subfolders, links and unknown suffixes ignored");
+	is_str(
+	    s,
+	    "{\"A\":\"over\\nwritten\",\"B\":\"default-b\",\"C\":\"set\",\"L\":\"headmidtail\","
+	    "\"N\":\"no-delimold\",\"O\":\"/workspace/data\",\"PATH\":\"/layers/x/bin:/usr/bin\"}",
+	    "override (verbatim), default, prepend/append with and without .delim, rewrite; "
+	    "subfolders, links and unknown suffixes ignored");
 	free(s);
 	ok(bp_cnb_env_apply(env, F("%s/none", d), "none", NULL, &err) == 0,
 	   "a missing folder changes nothing");
@@ -375,7 +378,7 @@ static void test_env(void)
 		fclose(f);
 	}
 	ok(bp_cnb_env_apply(env, F("%s/env", d), "layer env", NULL, &err) < 0 &&
-		   strstr(err.msg, "'layer env/BAD' holds a NUL byte"),
+	       strstr(err.msg, "'layer env/BAD' holds a NUL byte"),
 	   "a NUL byte: %s", err.msg);
 	unlink(F("%s/env/BAD", d));
 	{
@@ -385,7 +388,7 @@ static void test_env(void)
 		fclose(f);
 	}
 	ok(bp_cnb_env_apply(env, F("%s/env", d), "env", NULL, &err) < 0 &&
-		   strstr(err.msg, "larger than the limit"),
+	       strstr(err.msg, "larger than the limit"),
 	   "a file over the limit: %s", err.msg);
 	json_decref(env);
 	{
@@ -397,7 +400,7 @@ static void test_env(void)
 
 static void test_rewrite(void)
 {
-	bp_cnb_rewrite rw = { "/b/layers", "/src" };
+	bp_cnb_rewrite rw = {"/b/layers", "/src"};
 	char *s;
 
 	s = bp_cnb_rewrite_path(&rw, "/b/layers/x:/b/layers2/y:/src:/srcs/z:/src/a");
@@ -409,8 +412,8 @@ static void test_rewrite(void)
 	is_str(s, "/usr/bin", "an app at / is not rewritten");
 	free(s);
 	ok(bp_cnb_api_minor("0.10") == 10 && bp_cnb_api_minor("0.7") == 7 &&
-		   bp_cnb_api_minor("1.0") == -1 && bp_cnb_api_minor("0.") == -1 &&
-		   bp_cnb_api_minor("0.1x") == -1,
+	       bp_cnb_api_minor("1.0") == -1 && bp_cnb_api_minor("0.") == -1 &&
+	       bp_cnb_api_minor("0.1x") == -1,
 	   "API versions");
 }
 
