@@ -639,8 +639,9 @@ static int step(R *r, size_t i)
 			}
 			any_kept = 1;
 			rc = try_pin(r, i, p, c, n->req->extras, n->req->n_extras);
-			p = get_proj(r, n->key);
+			/* try_pin may grow r->needs: re-point n before using it */
 			n = &r->needs[i];
+			p = get_proj(r, n->key);
 		}
 		if (rc == 0 && !any_kept && !r->have_conflict) {
 			/* nothing fits: name the needs, or say what the index has */

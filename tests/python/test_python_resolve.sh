@@ -27,6 +27,13 @@ mkwheel "$w" tampered 1.0
 mkwheel "$w" newpy 1.0 --requires-python '>=3.12'
 mkwheel "$w" newpy 0.9 --requires-python '>=3.8'
 python3 "$PYTESTS/pyindex.py" sdist "$w" srconly 1.0 >/dev/null
+# 100 dependencies: the resolver's list of needs grows past its first capacity
+deps=()
+for i in $(seq 0 99); do
+	mkwheel "$w" "leaf$i" 1.0
+	deps+=(--dep "leaf$i")
+done
+mkwheel "$w" top 1.0 "${deps[@]}"
 mkindex "$w" "$T/idx" --yank beta-3.0-py3-none-any.whl
 # the file changes after the index page recorded its hash
 mkwheel "$T/other" tampered 1.0 --file 'x.txt=changed'
@@ -170,3 +177,9 @@ pybuild --index-url "http://alice:s3cr3tpw@127.0.0.1:1/simple"
 [ "$rc" = 6 ] || fail "unreachable index: exit $rc: $err"
 assert_not_contains "$err" "s3cr3tpw"
 assert_contains "$err" "http://127.0.0.1:1/simple/numpy/"
+
+step "a project with 100 dependencies (the list of needs grows while a pin is tried)"
+printf 'top\n' >"$src/requirements.txt"
+pybuild --index-url "$INDEX/simple"
+assert_eq 0 "$rc" "exit code with 100 dependencies (a use-after-free crashed here): $err"
+assert_eq 101 "$(printf '%s' "$out" | jq '.python.packages | length')" "packages resolved"
