@@ -956,7 +956,7 @@ static int tree_layer(const ds_build_opts *o, ds_store *cache, const ds_source *
 		size_t n = gen ? gen->n : 0, pl = strlen(&DS_APP_DIR[1]) + 1;
 		ds_source_extra *x = ds_xcalloc(n + 1, sizeof(*x));
 		int rc;
-		if (gen)
+		if (n)
 			qsort(gen->v, gen->n, sizeof(*gen->v), mem_entry_cmp);
 		for (size_t i = 0; i < n; i++)
 			x[i] = (ds_source_extra){ .path = gen->v[i].path + pl, .type = gen->v[i].type,
@@ -999,7 +999,10 @@ static void generated_tree(const json_t *plan, mem_tree *t)
 			json_object_set(e, "command", json_object_get(p, "command"));
 			if (json_object_get(p, "env"))
 				json_object_set(e, "env", json_object_get(p, "env"));
-			json_object_set_new(e, "workdir", json_string(DS_APP_DIR));
+			json_object_set_new(e, "workdir",
+					    json_is_string(json_object_get(p, "workdir")) ?
+						    json_incref(json_object_get(p, "workdir")) :
+						    json_string(DS_APP_DIR));
 			json_object_set_new(procs, json_string_value(json_object_get(p, "type")), e);
 		}
 		json_object_set(doc, "default", json_object_get(plan, "default_process"));
@@ -1121,6 +1124,13 @@ static int add_cnb_layers(const ds_build_opts *o, const ds_detect_opts *dopts, j
 
 	lo.gzip_level = o->gzip_level;
 	lo.threads = o->threads;
+	if (o->platform && strcmp(o->platform, ds_platform_host())) {
+		ds_error_set(err, DS_EUNSUPPORTED, "Cloud Native Buildpacks run on this machine, so "
+						   "they cannot build for '%s' (this machine is '%s')",
+			     o->platform, ds_platform_host());
+		return ds_error_hint(err, "build for this machine's platform, or use declarative "
+					  "buildpacks");
+	}
 	emit(o, &ev);
 	if (bp_cnb_build(&r, plan, src, cache, &lo, cache_dir, err) < 0)
 		return -1;
@@ -1159,9 +1169,17 @@ static int add_cnb_layers(const ds_build_opts *o, const ds_detect_opts *dopts, j
 		size_t j;
 		plan_process(&c, type, json_deep_copy(json_object_get(p, "command")),
 			     !strcmp(type, "web") ? DS_DEFAULT_PORT : 0, from);
-		json_array_foreach (json_object_get(plan, "processes"), j, q)
-			if (!strcmp(json_string_value(json_object_get(q, "type")), type) && id)
+		json_array_foreach (json_object_get(plan, "processes"), j, q) {
+			if (strcmp(json_string_value(json_object_get(q, "type")), type))
+				continue;
+			if (id)
 				json_object_set_new(q, "buildpack", json_string(id));
+			/* launch.toml's working-dir and a process's own env */
+			if (json_is_string(json_object_get(p, "workdir")))
+				json_object_set(q, "workdir", json_object_get(p, "workdir"));
+			if (json_is_object(json_object_get(p, "env")))
+				json_object_set(q, "env", json_object_get(p, "env"));
+		}
 		if (json_is_true(json_object_get(p, "default")))
 			json_object_set_new(plan, "cnb_default", json_string(type));
 	}

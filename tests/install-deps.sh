@@ -33,6 +33,8 @@ test_pkgs=(
 	patchelf
 	# the predict server's tests load a real scikit-learn model (Debian's, /usr/bin/python3)
 	python3-sklearn python3-joblib
+	# the CNB tests look for processes a buildpack left behind
+	procps
 	# test_layer compiles a Latin-1 locale with localedef
 	locales
 	# sanitizers and libFuzzer (clang's compiler-rt); gcc's ASan/UBSan runtimes
