@@ -646,9 +646,10 @@ int ds_detect_facts(json_t **out, const ds_source *src, const ds_detect_opts *op
 		if (!format && f->size >= threshold && strcmp(ext, ".py"))
 			format = "data";
 		if (format) {
-			json_t *m = json_object();
+			json_t *m;
 			if (check_model(src, f, format, err) < 0)
 				return -1;
+			m = json_object();
 			json_object_set_new(m, "path", json_string(f->path));
 			json_object_set_new(m, "size", json_integer((json_int_t)f->size));
 			json_object_set_new(m, "format", json_string(format));
