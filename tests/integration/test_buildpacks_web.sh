@@ -5,7 +5,8 @@
 # published ports:
 #  - examples/flask-sklearn: the detected `web` process (gunicorn api:app)
 #    answers POST /predict with the iris species, 400 on bad input; `predict`
-#    is not a process of it (a web app serves the model);
+#    is not a process of it (a web app serves the model); without api.py the
+#    `predict` process serves pipeline.pkl (scikit-learn) over KServe V1;
 #  - examples/notebooks: the `notebook` process (Jupyter on 8888, token from
 #    $JUPYTER_TOKEN): /api answers, /api/contents with the token is 200 and
 #    lists explore.ipynb, without it 403; the notebook as the `job`;
@@ -84,6 +85,28 @@ prun "oci:$img:latest" predict
 assert_eq 127 "$rc" "'predict' in an image whose web app serves the model"
 assert_contains "$err" "'predict'" "the launcher names what it cannot run"
 assert_contains "$err" "processes: job, web" "the launcher lists the processes"
+
+step "flask-sklearn without api.py: the predict process serves pipeline.pkl (README)"
+cp -r "$EXAMPLES/flask-sklearn" "$T/no-api"
+rm -rf "$T/no-api/api.py" "$T/no-api/__pycache__"
+img=$T/no-api-img
+bp_build "$T/no-api" "$img" --index-url "$INDEX"
+json_is "$(last_json)" '[.processes[] | {type, default}] == [{"type": "predict", "default": true},
+	{"type": "job", "default": false}]' "processes without api.py"
+json_is "$(cfg "$img")" '.config.Cmd == ["predict"]' "Cmd without api.py"
+port=$(free_port)
+start_published fs-predict "oci:$img:latest" "$port" 8080 --
+base=http://127.0.0.1:$port
+wait_http fs-predict "$base/healthz" 120
+http "$base/v1/models"
+json_is "$body" '. == {"models": ["pipeline"]}' "/v1/models"
+post_json "$base/v1/models/pipeline:predict" '{"instances": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}'
+assert_eq 200 "$code" "predict (body: $body)"
+json_is "$body" '. == {"predictions": ["setosa", "virginica"]}' "KServe predictions of scikit-learn"
+post_json "$base/v1/models/pipeline:predict" '{"instances": [[1, 2]]}'
+assert_eq 400 "$code" "a row scikit-learn refuses (body: $body)"
+assert_not_contains "$body" "Traceback" "a traceback sent to the client"
+podman rm -f -t 0 fs-predict >/dev/null
 
 # ----------------------------------------------------------------- notebooks
 step "notebooks: build"
