@@ -278,6 +278,29 @@ static const char *const pickle_modules[][2] = {
 	{ "scipy", "scipy" },	       { "statsmodels", "statsmodels" },
 };
 
+/* numpy and scipy come with the libraries that need them. */
+static int required_through(bp_ctx *c, const char *dist)
+{
+	static const char *const numpy_users[] = { "scikit-learn", "pandas", "scipy", "xgboost",
+						   "lightgbm", "statsmodels", "torch" };
+	static const char *const scipy_users[] = { "scikit-learn", "statsmodels", "xgboost",
+						   "lightgbm" };
+	const char *const *users = NULL;
+	size_t n = 0;
+
+	if (!strcmp(dist, "numpy")) {
+		users = numpy_users;
+		n = DS_ARRAY_SIZE(numpy_users);
+	} else if (!strcmp(dist, "scipy")) {
+		users = scipy_users;
+		n = DS_ARRAY_SIZE(scipy_users);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (plan_has_requirement(c->facts, users[i]))
+			return 1;
+	return 0;
+}
+
 static void check_pickle_needs(bp_ctx *c, const char *path)
 {
 	_cleanup_free_ char *p = ds_xasprintf("%s/%s", c->src->root, path);
@@ -295,7 +318,8 @@ static void check_pickle_needs(bp_ctx *c, const char *path)
 		char needle[64];
 		snprintf(needle, sizeof(needle), "%s.", pickle_modules[i][0]);
 		if (memmem(data, (size_t)n, needle, strlen(needle)) &&
-		    !plan_has_requirement(c->facts, pickle_modules[i][1]))
+		    !plan_has_requirement(c->facts, pickle_modules[i][1]) &&
+		    !required_through(c, pickle_modules[i][1]))
 			plan_note(c->plan, "%s refers to %s: add %s to the requirements, or "
 					   "loading it will fail", path, pickle_modules[i][0],
 				  pickle_modules[i][1]);
