@@ -713,9 +713,8 @@ int ds_plan_make(json_t **out, const ds_source *src, const ds_detect_opts *oin, 
 		const char *k;
 		json_t *v;
 		json_object_set_new(b, "file", json_string(bfile));
-		json_object_set(b, "name",
-				json_object_get(json_object_get(builder, "builder"), "name") ?:
-					json_string(bfile));
+		json_t *bn = json_object_get(json_object_get(builder, "builder"), "name");
+		json_object_set_new(b, "name", bn ? json_incref(bn) : json_string(bfile));
 		json_object_set_new(proto, "builder", b);
 		/* The builder's settings come first: everything else overrides them. */
 		json_object_foreach (json_object_get(builder, "env"), k, v)

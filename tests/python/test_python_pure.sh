@@ -36,8 +36,11 @@ first=$(last_json)
 validate_image "$T/img" latest
 printf '%s' "$first" | jq -e '.python.packages | map("\(.name)==\(.version)") == ["alpha==2.0","beta==2.0","delta-pkg==0.5"]' >/dev/null ||
 	fail "resolved set: $(printf '%s' "$first" | jq -c .python)"
-printf '%s' "$first" | jq -e '[.layers[].created_by] | .[-2] | startswith("dsbuild: python packages in /opt/venv")' >/dev/null ||
-	fail "the dependency layer is not just before the app layer: $(printf '%s' "$first" | jq -c '[.layers[].created_by]')"
+# layers: base..., python, the buildpacks' runtime files (launcher), app
+printf '%s' "$first" | jq -e '[.layers[].created_by] | .[-3] | startswith("dsbuild: python packages in /opt/venv")' >/dev/null ||
+	fail "the dependency layer is not just before the buildpack and app layers: $(printf '%s' "$first" | jq -c '[.layers[].created_by]')"
+printf '%s' "$first" | jq -e '[.layers[].created_by] | .[-2] | startswith("dsbuild: buildpack runtime files")' >/dev/null ||
+	fail "no buildpack runtime layer before the app layer: $(printf '%s' "$first" | jq -c '[.layers[].created_by]')"
 
 step "the config: PATH, VIRTUAL_ENV, metadata label"
 cfg=$(config_of "$T/img" latest)
