@@ -74,6 +74,28 @@ static int bp_from_desc(bp **out, json_t *desc, const char *file, ds_error *err)
 	}
 	if (!version || !*version)
 		return ds_error_set(err, DS_EINVAL, "'%s': [buildpack] version is missing", file);
+	{
+		/* A typo ([contribute]) must not be silently ignored. */
+		static const char *const keys[] = { "api", "buildpack", "detect", "contributes",
+						    "processes", "files", "provides", "requires",
+						    "targets", "stacks", "metadata", "order" };
+		const char *k;
+		json_t *v;
+		json_object_foreach (desc, k, v) {
+			size_t i;
+			for (i = 0; i < DS_ARRAY_SIZE(keys); i++)
+				if (!strcmp(k, keys[i]))
+					break;
+			if (i == DS_ARRAY_SIZE(keys)) {
+				ds_error_set(err, DS_EINVAL, "'%s': unknown table or key '%s'", file,
+					     k);
+				return ds_error_hint(err, "a buildpack.toml has api, [buildpack], "
+							  "[detect], [contributes], [[processes]], "
+							  "[[files]], [[provides]], [[requires]], "
+							  "[metadata] (docs/buildpacks.md)");
+			}
+		}
+	}
 	if (handler && !bp_handler(handler)) {
 		ds_error_set(err, DS_EINVAL, "'%s': [buildpack] handler '%s' is not built into "
 					     "dsbuild", file, handler);

@@ -761,6 +761,10 @@ static int h_declarative(bp_ctx *c, int *pass, ds_error *err)
 		if (!type || !(json_is_string(cmd) || json_is_array(cmd)))
 			return ds_error_set(err, DS_EINVAL, "'%s': processes[%zu] needs 'type' and "
 							    "'command'", c->bp->file, i);
+		if (port && (!json_is_integer(port) || json_integer_value(port) < 1 ||
+			     json_integer_value(port) > 65535))
+			return ds_error_set(err, DS_EINVAL, "'%s': processes[%zu] port is not a port "
+							    "number (1-65535)", c->bp->file, i);
 		plan_process(c, type, json_deep_copy(cmd), port ? (int)json_integer_value(port) : 0,
 			     from);
 	}

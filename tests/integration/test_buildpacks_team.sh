@@ -301,6 +301,12 @@ bug_toml_syntax_exit_4() {
 	expect_exit 3 "$DSBUILD" detect --buildpack "$T/bad/toml" "$T/noreq"
 }
 soft bug_toml_syntax_exit_4
+# a typo in a table name is an error, not a buildpack that silently does nothing
+mkdir -p "$T/bad/typo"
+printf '[buildpack]\nid = "test/typo"\nversion = "1.0.0"\n[contribute]\nenv = { A = "1" }\n' \
+	>"$T/bad/typo/buildpack.toml"
+expect_exit 3 "$DSBUILD" detect --buildpack "$T/bad/typo" "$T/noreq"
+assert_error_names "$T/bad/typo/buildpack.toml" "unknown table or key 'contribute'"
 expect_exit 3 "$DSBUILD" build --buildpack "$T/bad/noid" "$T/noreq" -o "oci:$T/never:latest"
 assert_error_names "$T/bad/noid/buildpack.toml" "[buildpack] id"
 assert_absent "$T/never"
