@@ -833,6 +833,49 @@ static int add_runtime_layer(const ds_build_opts *o, json_t *plan, ds_store *cac
 			len = b.len;
 			data = b.data; /* owned now */
 		}
+		if (json_is_true(json_object_get(f, "template"))) {
+			/* ${NAME}: the image's env as the plan has it (builder, buildpacks,
+			 * project); an unknown name is an error, not an empty string. */
+			ds_buf out = DS_BUF_INIT;
+			ds_buf_init(&out, (size_t)1 << 30);
+			for (size_t k = 0; k < len;) {
+				const char *end;
+				if (data[k] != '$' || k + 1 >= len || data[k + 1] != '{') {
+					ds_buf_addch(&out, data[k++]);
+					continue;
+				}
+				end = memchr(data + k + 2, '}', len - k - 2);
+				{
+					_cleanup_free_ char *name =
+						end ? ds_xstrndup(data + k + 2,
+								  (size_t)(end - data - k - 2)) :
+						      NULL;
+					const char *v = name ? json_string_value(json_object_get(
+								       json_object_get(plan, "env"),
+								       name)) :
+							       NULL;
+					if (!v) {
+						ds_error_set(err, DS_EINVAL, "buildpack '%s': template "
+									     "'%s' uses ${%s}, which "
+									     "no env setting defines",
+							     json_string_value(json_object_get(
+								     f, "buildpack")),
+							     target, name ? name : "...");
+						ds_error_hint(err, "set it in the builder's [env], the "
+								   "buildpack's [contributes] env or "
+								   "the project's env");
+						ds_buf_release(&out);
+						free(data);
+						goto out;
+					}
+					ds_buf_adds(&out, v);
+					k = (size_t)(end - data) + 1;
+				}
+			}
+			free(data);
+			len = out.len;
+			data = out.data ? out.data : ds_xstrdup("");
+		}
 		mem_tree_add(&t, target + 1, DS_ENTRY_FILE, mode, 0, 0, data, len);
 	}
 	mem_tree_add(&t, DS_DATA_DIR + 1, DS_ENTRY_DIR, 0755, DS_APP_UID, DS_APP_GID, NULL, 0);

@@ -119,6 +119,11 @@ int plan_files(bp_ctx *c, ds_error *err)
 		json_object_set_new(o, "target", json_string(target));
 		json_object_set_new(o, "mode", json_integer((json_int_t)m));
 		json_object_set_new(o, "buildpack", json_string(c->bp->id));
+		if (json_is_true(json_object_get(f, "template")))
+			json_object_set_new(o, "template", json_true());
+		else if (json_object_get(f, "template") && !json_is_boolean(json_object_get(f, "template")))
+			return ds_error_set(err, DS_EINVAL, "'%s': files[%zu] template must be true or "
+							    "false", c->bp->file, i);
 		if (c->bp->builtin) {
 			_cleanup_free_ char *p = ds_xasprintf("%s/%s", c->bp->embed, source);
 			if (!bp_embedded(p, NULL, NULL)) {

@@ -478,4 +478,29 @@ bug_project_exclude_ignored() {
 		"a file the project's exclude names"
 }
 soft bug_project_exclude_ignored
+step "a template file gets the env's values; an unknown name is an error"
+mkdir -p "$T/tmpl/bp/files"
+cat >"$T/tmpl/bp/buildpack.toml" <<'EOF'
+[buildpack]
+id = "test/template"
+version = "1.0.0"
+[contributes]
+env = { ACME_INDEX = "https://pypi.acme.example/simple" }
+[[files]]
+source = "files/pip.conf"
+target = "/etc/pip.conf"
+mode = "0644"
+template = true
+EOF
+printf '[global]\nindex-url = ${ACME_INDEX}\n' >"$T/tmpl/bp/files/pip.conf"
+mkdir -p "$T/tmpl/proj"
+echo 'print(1)' >"$T/tmpl/proj/main.py"
+build_json "$T/tmpl/proj" --base scratch --buildpack "$T/tmpl/bp" -o "oci:$T/tmpl/img:latest"
+assert_eq $'[global]\nindex-url = https://pypi.acme.example/simple' \
+	"$(tar -xzOf "$(layer_blob "$T/tmpl/img" latest -2)" etc/pip.conf)" "the template, filled"
+printf '[global]\nindex-url = ${NOT_SET_ANYWHERE}\n' >"$T/tmpl/bp/files/pip.conf"
+expect_exit 3 "$DSBUILD" build "$T/tmpl/proj" --base scratch --buildpack "$T/tmpl/bp" \
+	-o "oci:$T/tmpl/never:latest"
+assert_error_names "test/template" "NOT_SET_ANYWHERE"
+[ ! -e "$T/tmpl/never" ] || fail "a failed template left an output"
 soft_done
