@@ -517,8 +517,9 @@ static void on_pydeps_event(void *data, const ds_pydeps_event *pev)
 /* When the tree has Python requirements: the venv layer after the base's,
  * /opt/venv/bin first on PATH, VIRTUAL_ENV, and the resolved set in the
  * metadata label.  py_version/py_exe: the Debian base's Python, or NULL. */
-static int add_python_layer(const ds_build_opts *o, const char *base, const char *platform,
-			    const char *created, const ds_source *src, int64_t epoch,
+static int add_python_layer(const ds_build_opts *o, const json_t *plan, const char *base,
+			    const char *platform, const char *created, const ds_source *src,
+			    int64_t epoch,
 			    ds_store *cache, json_t *cfg, ds_layer_desc **layers, size_t *n_layers,
 			    json_t *meta, ds_build_result *res, ds_error *err)
 {
@@ -532,10 +533,22 @@ static int add_python_layer(const ds_build_opts *o, const char *base, const char
 	size_t i;
 	int has_path = 0;
 
+	json_t *extra = json_object_get(plan, "python_requirements"), *x;
+	_cleanup_free_ const char **xreq = NULL, **xorig = NULL;
+
 	if (ds_pydeps_detect(&file, src->root, err) < 0)
 		return -1;
-	if (!file)
+	if (!file && !json_array_size(extra))
 		return 0;
+	xreq = ds_xcalloc(json_array_size(extra) + 1, sizeof(*xreq));
+	xorig = ds_xcalloc(json_array_size(extra) + 1, sizeof(*xorig));
+	json_array_foreach (extra, i, x) {
+		xreq[i] = json_string_value(json_object_get(x, "requirement"));
+		xorig[i] = json_string_value(json_object_get(x, "origin"));
+	}
+	po.extra_requirements = xreq;
+	po.extra_origins = xorig;
+	po.n_extra_requirements = json_array_size(extra);
 	if (!json_is_object(c)) {
 		c = json_object();
 		json_object_set_new(cfg, "config", c);
@@ -543,7 +556,7 @@ static int add_python_layer(const ds_build_opts *o, const char *base, const char
 	base_python(base, cfg, meta, &py_version, &py_exe);
 	if (!py_version) {
 		ds_error_set(err, DS_EINVAL, "'%s' needs Python packages, but the base '%s' has no "
-					     "Python that dsbuild knows of", file, base);
+					     "Python that dsbuild knows of", file ? file : "a buildpack", base);
 		return ds_error_hint(err, "use the default base (--base debian:bookworm), or a base "
 					  "labelled " PY_VERSION_LABEL "=3.X (and "
 					  PY_EXE_LABEL "=/path/to/python3.X)");
@@ -1394,7 +1407,7 @@ int ds_build(ds_build_result *out, const ds_build_opts *oin, ds_error *err)
 	}
 	base_python(base, cfg, meta, &py_version, &py_exe);
 	/* Python dependencies: between the base's layers and the app's. */
-	if (add_python_layer(o, base, platform, created, res.source, res.epoch, cache, cfg,
+	if (add_python_layer(o, plan, base, platform, created, res.source, res.epoch, cache, cfg,
 			     &layers, &n_layers, meta, &res, err) < 0)
 		goto out;
 	if (json_array_size(json_object_get(plan, "cnb")) &&

@@ -102,6 +102,11 @@ typedef struct ds_pydeps_opts {
 	int pre;
 	/* A builder's index: used unless the files or the flags name one
 	 * (over pip.conf and PIP_INDEX_URL). */
+	/* Requirements added to the project's (a buildpack's), one PEP 508
+	 * string each, with where they come from ("buildpack acme/telemetry"). */
+	const char *const *extra_requirements;
+	const char *const *extra_origins;
+	size_t n_extra_requirements;
 	const char *default_index_url;
 	const char *const *default_extra_index_urls;
 	size_t n_default_extra_index_urls;

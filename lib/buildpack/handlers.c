@@ -733,6 +733,22 @@ static int h_declarative(bp_ctx *c, int *pass, ds_error *err)
 			}
 			add_package(c->plan, json_string_value(v));
 		}
+		json_array_foreach (json_object_get(ct, "python"), i, v) {
+			json_t *r = json_object();
+			_cleanup_free_ char *origin = ds_xasprintf("buildpack %s (%s)", c->bp->id,
+								   c->bp->file);
+			if (!json_is_string(v)) {
+				json_decref(r);
+				return ds_error_set(err, DS_EINVAL, "'%s': contributes.python[%zu] "
+								    "must be a requirement string such "
+								    "as \"requests>=2\"", c->bp->file, i);
+			}
+			json_object_set(r, "requirement", v);
+			json_object_set_new(r, "origin", json_string(origin));
+			if (!json_object_get(c->plan, "python_requirements"))
+				json_object_set_new(c->plan, "python_requirements", json_array());
+			json_array_append_new(json_object_get(c->plan, "python_requirements"), r);
+		}
 		json_object_foreach (json_object_get(ct, "env"), k, v) {
 			if (!json_is_string(v))
 				return ds_error_set(err, DS_EINVAL, "'%s': contributes.env.%s must be "

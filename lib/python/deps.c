@@ -564,13 +564,17 @@ int ds_pydeps_build(ds_pydeps_result **out, const ds_pydeps_opts *o, ds_store *s
 	}
 	if (ds_pydeps_detect(&src, o->source_dir, err) < 0)
 		return -1;
-	if (!src)
+	if (!src && !o->n_extra_requirements)
 		return ds_error_set(err, DS_ENOENT,
 				    "no requirements.txt, pyproject.toml or "
 				    "pylock.toml in '%s'",
 				    o->source_dir);
+	if (!src)
+		src = "buildpack requirements";
 	in.source = ds_xstrdup(src);
-	if (!strcmp(src, "requirements.txt")) {
+	if (!strcmp(src, "buildpack requirements")) {
+		/* only the buildpacks' requirements */
+	} else if (!strcmp(src, "requirements.txt")) {
 		if (from_reqfile(&in, o, "requirements.txt", err) < 0)
 			goto out;
 	} else if (!strcmp(src, "pyproject.toml")) {
@@ -578,6 +582,38 @@ int ds_pydeps_build(ds_pydeps_result **out, const ds_pydeps_opts *o, ds_store *s
 			goto out;
 	} else if (from_pylock(&in, o, err) < 0) {
 		goto out;
+	}
+
+	/* requirements the buildpacks add (docs/buildpacks.md), after the project's */
+	if (o->n_extra_requirements && !strcmp(src, "pylock.toml")) {
+		ds_error_set(err, DS_EINVAL, "buildpacks add Python requirements, and the project "
+					     "installs a locked set (pylock.toml)");
+		ds_error_hint(err, "add them to the lock (they are: %s%s)", o->extra_requirements[0],
+			      o->n_extra_requirements > 1 ? " ..." : "");
+		goto out;
+	}
+	if (o->n_extra_requirements && in.rf && ds_reqfile_hash_checking(in.rf)) {
+		ds_error_set(err, DS_EINVAL, "buildpacks add Python requirements, and "
+					     "requirements.txt is in hash-checking mode");
+		ds_error_hint(err, "pin them with their hashes in requirements.txt");
+		goto out;
+	}
+	for (size_t i = 0; i < o->n_extra_requirements; i++) {
+		ds_pyreq *rq = NULL;
+		const char *origin = o->extra_origins && o->extra_origins[i] ? o->extra_origins[i] :
+									       "a buildpack";
+		if (ds_pyreq_parse(&rq, o->extra_requirements[i], err) < 0) {
+			ds_error_wrap(err, "%s", origin);
+			goto out;
+		}
+		in.owned = ds_xrealloc(in.owned, (in.n_owned + 1) * sizeof(*in.owned));
+		in.owned[in.n_owned++] = rq;
+		in.roots = ds_xrealloc(in.roots, (in.n_roots + 1) * sizeof(*in.roots));
+		memset(&in.roots[in.n_roots], 0, sizeof(*in.roots));
+		strv_add(&in.origins, origin);
+		in.roots[in.n_roots].req = rq;
+		in.roots[in.n_roots].origin = in.origins.v[in.origins.n - 1];
+		in.n_roots++;
 	}
 
 	/* the target */
