@@ -21,7 +21,7 @@ mkindex() {
 serve() {
 	local dir=$1 port i
 	for i in 1 2 3 4 5 6 7 8 9 10; do
-		port=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 20000))
+		port=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 12000))
 		(cd "$dir" && exec python3 -m http.server --bind 127.0.0.1 "$port") \
 			>"$T/http.$port.log" 2>&1 &
 		local pid=$!

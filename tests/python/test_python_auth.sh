@@ -12,7 +12,7 @@ mkwheel "$w" alpha 1.0 --dep 'beta>=1'
 mkwheel "$w" beta 1.0
 mkwheel "$w" beta 2.0
 mkindex "$w" "$T/idx" --yank beta-2.0-py3-none-any.whl
-port=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 20000))
+port=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 12000))
 python3 "$PYTESTS/authserver.py" "$T/idx" "$port" alice 'p4ss:w0rd' 2>"$T/auth.log" &
 at_exit "kill $!"
 for _ in $(seq 50); do

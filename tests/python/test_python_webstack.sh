@@ -58,7 +58,7 @@ $d"
 free_port() {
 	local p
 	for _ in $(seq 20); do
-		p=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 20000))
+		p=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 12000))
 		if ! curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$p/"; then
 			echo "$p"
 			return 0
