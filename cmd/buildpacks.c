@@ -142,7 +142,6 @@ int cmd_buildpacks(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	ds_detect_opts dopts = DS_DETECT_OPTS_INIT;
-	ds_source_opts so = DS_SOURCE_OPTS_INIT;
 	ds_error err = DS_ERROR_INIT;
 	ds_source *src = NULL;
 	json_t *plan = NULL, *doc = NULL, *groups, *tried;
@@ -191,15 +190,9 @@ int cmd_buildpacks(int argc, char **argv)
 		return cmd_usage_error("buildpacks", "one folder only ('%s' is extra)",
 				       argv[optind]);
 	}
-	if (!dopts.builder && getenv("DSBUILD_BUILDER") && *getenv("DSBUILD_BUILDER"))
-		dopts.builder = getenv("DSBUILD_BUILDER");
-	if (!dopts.base && getenv("DSBUILD_BASE") && *getenv("DSBUILD_BASE")) {
-		dopts.base = getenv("DSBUILD_BASE");
-		dopts.base_origin = "$DSBUILD_BASE";
-	}
 	dopts.buildpacks = (const char *const *)bps.v;
 	dopts.n_buildpacks = bps.n;
-	if (ds_source_scan(&src, dir, &so, &err) < 0 || ds_plan_make(&plan, src, &dopts, &err) < 0) {
+	if (cmd_plan(dir, &dopts, &src, &plan, &err) < 0) {
 		rc = cmd_report(&err);
 		goto out;
 	}

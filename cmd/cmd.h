@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include <dsbuild/build.h>
+#include <dsbuild/detect.h>
 #include <dsbuild/error.h>
 
 /* Exit codes (docs/cli.md). */
@@ -85,5 +86,10 @@ extern const char cmd_buildpacks_usage[];
 extern const char cmd_buildpack_usage[];
 extern const char cmd_version_usage[];
 extern const char cmd_help_usage[];
+
+/* detect and buildpacks: the tree of dir (with the project's exclude
+ * setting) and its plan; $DSBUILD_BUILDER and $DSBUILD_BASE fill what the
+ * flags left unset.  On failure *src may be set (free it). */
+int cmd_plan(const char *dir, ds_detect_opts *o, ds_source **src, json_t **plan, ds_error *err);
 
 #endif

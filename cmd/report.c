@@ -253,3 +253,25 @@ char *cmd_abspath(const char *p)
 	free(copy);
 	return out;
 }
+
+int cmd_plan(const char *dir, ds_detect_opts *o, ds_source **src, json_t **plan, ds_error *err)
+{
+	ds_source_opts so = DS_SOURCE_OPTS_INIT;
+	char *excludes = NULL;
+	int rc = -1;
+
+	if (!o->builder && getenv("DSBUILD_BUILDER") && *getenv("DSBUILD_BUILDER"))
+		o->builder = getenv("DSBUILD_BUILDER");
+	if (!o->base && getenv("DSBUILD_BASE") && *getenv("DSBUILD_BASE")) {
+		o->base = getenv("DSBUILD_BASE");
+		o->base_origin = "$DSBUILD_BASE";
+	}
+	if (ds_project_excludes(&excludes, dir, err) < 0)
+		return -1;
+	so.extra_ignore = excludes;
+	so.extra_name = "the project's exclude setting";
+	if (ds_source_scan(src, dir, &so, err) == 0 && ds_plan_make(plan, *src, o, err) == 0)
+		rc = 0;
+	free(excludes);
+	return rc;
+}

@@ -458,6 +458,9 @@ out:
 #define PY_VERSION_LABEL "io.dsbuild.python.version"
 #define PY_EXE_LABEL "io.dsbuild.python.executable"
 
+static void append_layer(json_t *cfg, ds_layer_desc **layers, size_t *n_layers,
+			 const ds_layer_info *info, const char *created_by, const char *created);
+
 /* The base's Python: "3.11" and "/usr/bin/python3.11", or NULLs. */
 static void base_python(const char *base, json_t *cfg, json_t *meta, char **version, char **exe)
 {
@@ -527,7 +530,7 @@ static int add_python_layer(const ds_build_opts *o, const json_t *plan, const ch
 	ds_pydeps_result *pr = NULL;
 	const char *file = NULL;
 	_cleanup_free_ char *py_version = NULL, *py_exe = NULL;
-	json_t *c = json_object_get(cfg, "config"), *env, *e, *h;
+	json_t *c = json_object_get(cfg, "config"), *env, *e;
 	(void)base;
 	ds_event ev;
 	size_t i;
@@ -593,34 +596,7 @@ static int add_python_layer(const ds_build_opts *o, const json_t *plan, const ch
 	emit(o, &ev);
 	if (ds_pydeps_build(&pr, &po, cache, err) < 0)
 		return -1;
-	*layers = ds_xrealloc(*layers, (*n_layers + 1) * sizeof(**layers));
-	memset(&(*layers)[*n_layers], 0, sizeof(**layers));
-	(*layers)[*n_layers].media_type = ds_xstrdup(DS_MEDIA_LAYER_GZIP);
-	memcpy((*layers)[*n_layers].digest, pr->layer.digest, DS_DIGEST_BUFSZ);
-	memcpy((*layers)[*n_layers].diff_id, pr->layer.diff_id, DS_DIGEST_BUFSZ);
-	(*layers)[*n_layers].size = pr->layer.size;
-	(*layers)[*n_layers].created_by = ds_xstrdup(pr->created_by);
-	(*n_layers)++;
-	{
-		json_t *rootfs = json_object_get(cfg, "rootfs"), *d;
-		if (!json_is_object(rootfs)) {
-			rootfs = json_object();
-			json_object_set_new(cfg, "rootfs", rootfs);
-			json_object_set_new(rootfs, "type", json_string("layers"));
-		}
-		d = json_object_get(rootfs, "diff_ids");
-		if (!json_is_array(d)) {
-			d = json_array();
-			json_object_set_new(rootfs, "diff_ids", d);
-		}
-		json_array_append_new(d, json_string(pr->layer.diff_id));
-		if (!json_is_array(json_object_get(cfg, "history")))
-			json_object_set_new(cfg, "history", json_array());
-	}
-	h = json_object();
-	json_object_set_new(h, "created", json_string(created));
-	json_object_set_new(h, "created_by", json_string(pr->created_by));
-	json_array_append_new(json_object_get(cfg, "history"), h);
+	append_layer(cfg, layers, n_layers, &pr->layer, pr->created_by, created);
 	/* Env: /opt/venv/bin first on PATH, VIRTUAL_ENV */
 	env = json_object_get(c, "Env");
 	if (!json_is_array(env)) {

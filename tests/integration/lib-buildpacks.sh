@@ -27,19 +27,6 @@ cfg() {
 	config_of "$1" latest
 }
 
-# free_port: a TCP port on 127.0.0.1 nothing answers on.
-free_port() {
-	local p
-	for _ in $(seq 20); do
-		p=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 12000))
-		if ! curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$p/"; then
-			echo "$p"
-			return 0
-		fi
-	done
-	fail "no free port"
-}
-
 # start NAME IMAGE [podman run options and arguments...]: `podman run -d`,
 # the container removed when the test ends.
 start() {

@@ -428,6 +428,20 @@ podman_env() {
 	_podman_used=1
 }
 
+# free_port: a TCP port on 127.0.0.1 nothing answers on, below the kernel's
+# range for outgoing connections (32768-60999), so a listener can bind it
+free_port() {
+	local p
+	for _ in $(seq 20); do
+		p=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 12000))
+		if ! curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$p/"; then
+			echo "$p"
+			return 0
+		fi
+	done
+	fail "no free port"
+}
+
 # prun IMAGE CMD...: podman run --rm with no network; output in $out/$err.
 prun() {
 	local img=$1

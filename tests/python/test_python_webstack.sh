@@ -54,19 +54,6 @@ $d"
 	echo "resolved $(printf '%s\n' "$d" | wc -l) packages, as pip does"
 }
 
-# free_port: a TCP port on 127.0.0.1 nothing listens on
-free_port() {
-	local p
-	for _ in $(seq 20); do
-		p=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 12000))
-		if ! curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$p/"; then
-			echo "$p"
-			return 0
-		fi
-	done
-	fail "no free port"
-}
-
 # start NAME IMAGE PORT [podman run options]: runs IMAGE detached with 127.0.0.1:PORT -> 8080
 # (or the container port given with -p in the options), removed when the test ends
 start() {
